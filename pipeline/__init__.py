@@ -1,0 +1,3 @@
+"""MSG pipeline: regenerate, audit and publish semantic-grounding datasets."""
+
+__version__ = "0.1.0"

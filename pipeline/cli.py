@@ -1,0 +1,39 @@
+"""The `msg` command. Errors in the inputs end in one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from pipeline import __version__
+from pipeline.errors import InputError
+
+COMMANDS = ("build",)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="msg",
+        description="Regenerate, audit and publish the MSG semantic-grounding datasets "
+        "(MSG-MCQ evaluation questions, MSG-Conv tuning conversations) from MS-COCO and "
+        "Visual Genome annotations.",
+    )
+    p.add_argument("--version", action="version", version=f"msg {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        import_module(f"pipeline.commands.{name}").add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = import_module(f"pipeline.commands.{args.command}")
+    try:
+        return command.run(args)
+    except InputError as err:
+        print(f"msg {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"msg {args.command}: interrupted", file=sys.stderr)
+        return 130

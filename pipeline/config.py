@@ -1,0 +1,89 @@
+"""Every build option with its default, in one place. A TOML file (--config) sets options
+by the same names; flags given on the command line override it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputError
+
+
+@dataclass
+class BuildOptions:
+    coco_instances: list[Path] = field(default_factory=list)
+    coco_captions: list[Path] = field(default_factory=list)
+    vg_dir: Path | None = None
+    images_dir: Path | None = None
+    out: Path = Path("outputs/demo")
+    seed: int = 0
+    workers: int = 1
+    scheduler: str | None = None
+    partitions: int = 0  # 0: chosen from the input size (never from the worker count)
+    tuning_fraction: float = 0.0
+    count_cap: int = 10
+    min_count_area: float = 32.0 * 32.0 / 4  # COCO instances below this are too small to count
+    spatial_margin: float = 0.1
+    head_share: float = 0.5
+    max_shard_bytes: int = 500 * 1024 * 1024
+    circular: bool = False
+    quiet: bool = False
+
+    @property
+    def uses_demo_sample(self) -> bool:
+        return not (self.coco_instances or self.coco_captions or self.vg_dir)
+
+
+PATH_LISTS = {"coco_instances", "coco_captions"}
+PATHS = {"vg_dir", "images_dir", "out"}
+# Options that decide where and how fast a build runs, never what it writes.
+EXECUTION_ONLY = {"workers", "scheduler", "quiet", "out"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in PATH_LISTS:
+        return [Path(v) for v in (value if isinstance(value, list) else [value])]
+    if name in PATHS:
+        return Path(value) if value is not None else None
+    return value
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML ({exc})") from None
+    table = data.get("build", data)
+    known = {f.name for f in fields(BuildOptions)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(path, f"unknown option(s): {', '.join(unknown)}")
+    return {k.replace("-", "_"): v for k, v in table.items()}
+
+
+def resolve(flags: dict[str, Any], config_file: Path | None) -> BuildOptions:
+    """Defaults, then the config file, then the flags that were actually given."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        values.update(load_toml(config_file))
+    values.update({k: v for k, v in flags.items() if v is not None and v != []})
+    return BuildOptions(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def content_options(options: BuildOptions) -> dict[str, Any]:
+    """The options that change what a build writes (recorded in the manifest)."""
+    out = {}
+    for f in fields(BuildOptions):
+        if f.name in EXECUTION_ONLY:
+            continue
+        value = getattr(options, f.name)
+        if isinstance(value, list):
+            value = [str(v) for v in value]
+        elif isinstance(value, Path):
+            value = str(value)
+        out[f.name] = value
+    return out

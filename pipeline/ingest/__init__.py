@@ -1,0 +1,1 @@
+"""Readers for COCO and Visual Genome annotation files."""

@@ -1,0 +1,244 @@
+"""Stage 1: stream every input file once and route each record to the partition of the
+scene it belongs to (JSON lines, one bucket per partition and input file). Memory holds
+only the id maps needed for routing, never a whole file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline.errors import RecordError
+from pipeline.hashing import partition_of
+from pipeline.ingest.fields import COCO_CATEGORY, check_fields, is_int
+from pipeline.ingest.inputs import InputFile, Inputs
+from pipeline.jsonstream import iter_items, require_top_level
+from pipeline.ledger import Ledger
+
+
+def coco_scene_id(image_id: int) -> str:
+    return f"coco/{image_id}"
+
+
+def vg_scene_id(image_id: int, coco_id: int | None) -> str:
+    # A VG image that is also a COCO image joins the COCO scene: one scene, never two.
+    return coco_scene_id(coco_id) if coco_id is not None else f"vg/{image_id}"
+
+
+@dataclass
+class Buckets:
+    """Bucket files for one input file: part-NNNNN/<label>.jsonl, opened on first use."""
+
+    root: Path
+    label: str
+    num_partitions: int
+    handles: dict[int, Any] = field(default_factory=dict)
+
+    def write(self, scene_id: str, kind: str, where: str, record: Any) -> None:
+        part = partition_of(scene_id, self.num_partitions)
+        handle = self.handles.get(part)
+        if handle is None:
+            folder = self.root / f"part-{part:05d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = self.handles[part] = open(folder / f"{self.label}.jsonl.tmp", "wb")
+        line = {"s": scene_id, "k": kind, "f": self.label, "w": where, "r": record}
+        handle.write(orjson.dumps(line) + b"\n")
+
+    def commit(self) -> None:
+        """Give the finished buckets their final names (a partial file never has one)."""
+        for part, handle in sorted(self.handles.items()):
+            handle.close()
+            tmp = Path(handle.name)
+            tmp.replace(tmp.with_suffix(""))
+
+
+@dataclass
+class SplitState:
+    """What routing needs across files: the VG image -> scene map and the COCO categories."""
+
+    vg_scene: dict[int, str] = field(default_factory=dict)
+    categories: dict[int, dict[str, Any]] = field(default_factory=dict)
+    coco_image_ids: set[int] = field(default_factory=set)
+
+
+def _split_coco_instances(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
+    require_top_level(f.path, "object")
+    for i, cat in enumerate(iter_items(f.path, "categories.item")):
+        where = f"categories[{i}]"
+        ledger.read(f.label)
+        try:
+            check_fields(cat, COCO_CATEGORY)
+            known = state.categories.get(cat["id"])
+            if known is not None and known["name"] != cat["name"]:
+                raise RecordError(
+                    "duplicate_id", f"category id {cat['id']} is already '{known['name']}'"
+                )
+        except RecordError as err:
+            ledger.quarantine(f.label, where, err.reason, err.detail, cat)
+            continue
+        state.categories.setdefault(cat["id"], cat)
+        ledger.used(f.label)
+    _split_coco_images(f, out, state, ledger, unique=True)
+    _route_by_image_id(f, "annotations.item", "annotations", "coco_instance", out, ledger)
+
+
+def _split_coco_captions(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
+    require_top_level(f.path, "object")
+    # A captions file repeats the image list of its instances file; the scene stage merges.
+    _split_coco_images(f, out, state, ledger, unique=False)
+    _route_by_image_id(f, "annotations.item", "annotations", "coco_caption", out, ledger)
+
+
+def _split_coco_images(
+    f: InputFile, out: Buckets, state: SplitState, ledger: Ledger, unique: bool
+) -> None:
+    kind = "coco_image" if unique else "coco_caption_image"
+    for i, image in enumerate(iter_items(f.path, "images.item")):
+        where = f"images[{i}]"
+        ledger.read(f.label)
+        image_id = image.get("id") if isinstance(image, dict) else None
+        if not is_int(image_id):
+            reason = "not_an_object" if not isinstance(image, dict) else "missing_field"
+            ledger.quarantine(f.label, where, reason, "image has no integer 'id'", image)
+            continue
+        if unique:
+            if image_id in state.coco_image_ids:
+                ledger.quarantine(
+                    f.label, where, "duplicate_id", f"image id {image_id} appears twice", image
+                )
+                continue
+            state.coco_image_ids.add(image_id)
+        out.write(coco_scene_id(image_id), kind, where, image)
+
+
+def _route_by_image_id(
+    f: InputFile, prefix: str, name: str, kind: str, out: Buckets, ledger: Ledger
+) -> None:
+    for i, record in enumerate(iter_items(f.path, prefix)):
+        where = f"{name}[{i}]"
+        ledger.read(f.label)
+        image_id = record.get("image_id") if isinstance(record, dict) else None
+        if not is_int(image_id):
+            reason = "not_an_object" if not isinstance(record, dict) else "missing_field"
+            ledger.quarantine(f.label, where, reason, "record has no integer 'image_id'", record)
+            continue
+        out.write(coco_scene_id(image_id), kind, where, record)
+
+
+def _split_vg_images(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
+    require_top_level(f.path, "list")
+    for i, image in enumerate(iter_items(f.path, "item")):
+        where = f"[{i}]"
+        ledger.read(f.label)
+        image_id = _vg_image_id(image)
+        coco_id = image.get("coco_id") if isinstance(image, dict) else None
+        if image_id is None:
+            ledger.quarantine(f.label, where, "missing_field", "no integer 'image_id'", image)
+            continue
+        if image_id in state.vg_scene:
+            ledger.quarantine(
+                f.label, where, "duplicate_id", f"image id {image_id} appears twice", image
+            )
+            continue
+        scene_id = vg_scene_id(image_id, coco_id if is_int(coco_id) else None)
+        state.vg_scene[image_id] = scene_id
+        out.write(scene_id, "vg_image", where, image)
+
+
+def _vg_image_id(entry: Any) -> int | None:
+    if not isinstance(entry, dict):
+        return None
+    # VG 1.0 per-image entries used "id"; later releases "image_id".
+    value = entry.get("image_id", entry.get("id"))
+    return value if is_int(value) else None
+
+
+def _split_vg_nested(
+    list_key: str, kind: str
+) -> Callable[[InputFile, Buckets, SplitState, Ledger], None]:
+    """objects.json, attributes.json and relationships.json: a list of per-image entries,
+    each holding a list of records (the records are what the ledger counts)."""
+
+    def split(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
+        require_top_level(f.path, "list")
+        for i, entry in enumerate(iter_items(f.path, "item")):
+            image_id = _vg_image_id(entry)
+            records = entry.get(list_key) if isinstance(entry, dict) else None
+            if image_id is None or not isinstance(records, list):
+                ledger.read(f.label)
+                problem = f"entry needs an integer 'image_id' and a list '{list_key}'"
+                ledger.quarantine(f.label, f"[{i}]", "malformed_entry", problem, entry)
+                continue
+            scene_id = state.vg_scene.get(image_id)
+            for j, record in enumerate(records):
+                where = f"[{i}].{list_key}[{j}]"
+                ledger.read(f.label)
+                if scene_id is None:
+                    problem = f"image {image_id} is not in image_data.json"
+                    ledger.quarantine(f.label, where, "unknown_image", problem, record)
+                    continue
+                out.write(scene_id, kind, where, {"image_id": image_id, **_as_dict(record)})
+
+    return split
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    # Non-object records still travel, so the scene stage quarantines them with the rest.
+    return record if isinstance(record, dict) else {"__not_an_object__": record}
+
+
+SPLITTERS: dict[str, Callable[[InputFile, Buckets, SplitState, Ledger], None]] = {
+    "coco_instances": _split_coco_instances,
+    "coco_captions": _split_coco_captions,
+    "vg_images": _split_vg_images,
+    "vg_objects": _split_vg_nested("objects", "vg_object"),
+    "vg_attributes": _split_vg_nested("attributes", "vg_attribute"),
+    "vg_relationships": _split_vg_nested("relationships", "vg_relationship"),
+}
+# image_data.json first (it maps VG images to scenes), instances before captions.
+KIND_ORDER = tuple(SPLITTERS)
+
+
+def ordered_files(inputs: Inputs) -> Iterator[InputFile]:
+    for kind in ("vg_images", *[k for k in KIND_ORDER if k != "vg_images"]):
+        yield from inputs.of_kind(kind)
+
+
+def split_file(
+    f: InputFile, split_dir: Path, num_partitions: int, state: SplitState, ledger: Ledger
+) -> None:
+    buckets = Buckets(split_dir, f.label, num_partitions)
+    try:
+        SPLITTERS[f.kind](f, buckets, state, ledger)
+    except BaseException:
+        for handle in buckets.handles.values():
+            handle.close()
+        raise
+    buckets.commit()
+
+
+def write_categories(split_dir: Path, state: SplitState) -> None:
+    cats = [state.categories[k] for k in sorted(state.categories)]
+    (split_dir / "categories.json").write_text(json.dumps(cats, sort_keys=True))
+
+
+def read_categories(split_dir: Path) -> dict[int, dict[str, Any]]:
+    path = split_dir / "categories.json"
+    if not path.exists():
+        return {}
+    return {c["id"]: c for c in json.loads(path.read_text())}
+
+
+def read_partition(split_dir: Path, part: int) -> Iterator[dict[str, Any]]:
+    """Every routed record of one partition, in input-file order then file order."""
+    folder = split_dir / f"part-{part:05d}"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        with open(path, "rb") as handle:
+            for line in handle:
+                yield orjson.loads(line)

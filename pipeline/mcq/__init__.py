@@ -1,0 +1,1 @@
+"""MSG-MCQ: grounded facts from scenes, rendered as questions in four forms."""

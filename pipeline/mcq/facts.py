@@ -1,0 +1,499 @@
+"""Fact generators: one small function per question family, from a scene to grounded facts
+(image, referent, aspect, value) with the evidence they rest on and the distractors that are
+verifiably wrong for this image. Families and phrasings live in tables/families.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.hashing import seeded_rng, stable_hash64
+from pipeline.mcq.referents import Referent, phrase_for, referents, related, same_name
+from pipeline.mcq.stats import Stats
+from pipeline.normalize import are_confusable, attribute_values
+
+TABLES = Path(__file__).resolve().parent.parent / "tables"
+PLAUSIBLE, FALLBACK = 0, 1  # distractor tiers: plausible ones are offered first
+
+
+@cache
+def item_rules() -> dict[str, Any]:
+    return tomllib.loads((TABLES / "item_rules.toml").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Distractor:
+    option: str
+    source: str  # absent, other_object_value, class_prior, aspect_value, other_number, ...
+    object_ids: list[str] = field(default_factory=list)
+    tier: int = PLAUSIBLE
+
+
+@dataclass
+class Fact:
+    family: str
+    aspect: str
+    key: str  # stable within the scene: names the fact, not its phrasing
+    value: str
+    slots: dict[str, str]
+    referent_name: str | None
+    referent_ids: list[str]
+    referent_bbox: list[float] | None
+    evidence: list[str]
+    distractors: list[Distractor]
+    pope_setting: str | None = None
+
+
+@dataclass
+class FactContext:
+    scene: dict[str, Any]
+    groups: list[Referent]
+    stats: Stats
+    seed: int
+    count_cap: int
+    min_count_area: float
+    spatial_margin: float
+    skipped: Counter = field(default_factory=Counter)
+
+    def skip(self, family: str, reason: str) -> None:
+        self.skipped[f"{family}:{reason}"] += 1
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({g.name for g in self.groups})
+
+    def absent(self, name: str) -> bool:
+        """No object in the image answers to this name or a related one."""
+        return not any(related(name, present) for present in self.names)
+
+
+def _dedupe(cands: list[Distractor]) -> list[Distractor]:
+    seen: set[str] = set()
+    out = []
+    for c in sorted(cands, key=lambda c: c.tier):
+        if c.option not in seen:
+            seen.add(c.option)
+            out.append(c)
+    return out
+
+
+def _excluded(aspect: str) -> set[str]:
+    return set(item_rules()["excluded_values"].get(aspect, []))
+
+
+# -- entity ------------------------------------------------------------------------------
+def coco_categories_present(ctx: FactContext) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for obj in ctx.scene["objects"]:
+        if obj["coco_category"]:
+            found.setdefault(obj["coco_category"], []).append(obj)
+    return found
+
+
+def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distractor]:
+    """COCO's 80 categories are exhaustive: a category with no instance is absent (unless
+    a VG object of a related name is there)."""
+    present = sorted(coco_categories_present(ctx))
+    plausible = ctx.stats.cooccurring(present)
+    everything = ctx.stats.popular_categories()
+    cands = [Distractor(c, "absent", [], PLAUSIBLE) for c in plausible]
+    cands += [Distractor(c, "absent", [], FALLBACK) for c in everything]
+    return [
+        c
+        for c in _dedupe(cands)
+        if c.option not in present and ctx.absent(c.option) and not related(c.option, exclude)
+    ]
+
+
+def entity_present_facts(ctx: FactContext) -> list[Fact]:
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip("entity_present", "not_exhaustive")
+        return []
+    facts = []
+    for category, objs in sorted(coco_categories_present(ctx).items()):
+        ids = [o["object_id"] for o in objs]
+        facts.append(
+            Fact(
+                "entity_present",
+                "entity",
+                f"present|{category}",
+                category,
+                {},
+                category,
+                ids,
+                None,
+                sorted({e for o in objs for e in o["evidence_ids"]}) + ctx.scene["evidence_ids"],
+                absent_category_distractors(ctx, category),
+            )
+        )
+    return facts
+
+
+REGION_FACTS_PER_SCENE = 4
+
+
+def entity_region_facts(ctx: FactContext) -> list[Fact]:
+    from pipeline.mcq.referents import normalized_box, region_text
+
+    scene = ctx.scene
+    eligible = [
+        g
+        for g in ctx.groups
+        if not g.main["iscrowd"] and g.main["bbox"][2] * g.main["bbox"][3] >= ctx.min_count_area
+    ]
+    eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
+    facts = []
+    for g in eligible[:REGION_FACTS_PER_SCENE]:
+        box = normalized_box(g.main["bbox"], scene["width"], scene["height"])
+        popular = [n for n in ctx.stats.popular_names() if n != g.name]
+        cands = [Distractor(n, "absent", [], PLAUSIBLE) for n in popular[:200]]
+        cands += [Distractor(c, "absent", [], FALLBACK) for c in ctx.stats.popular_categories()]
+        cands = [c for c in _dedupe(cands) if ctx.absent(c.option) and not related(c.option, g.name)]
+        facts.append(
+            Fact(
+                "entity_region",
+                "entity",
+                f"region|{g.main['object_id']}",
+                g.name,
+                {"box": region_text(box)},
+                g.name,
+                g.ids,
+                g.main["bbox"],
+                g.evidence + scene["evidence_ids"],
+                cands,
+            )
+        )
+    return facts
+
+
+# -- number ------------------------------------------------------------------------------
+def _number_distractors(n: int, cap: int) -> list[Distractor]:
+    others = sorted((k for k in range(cap + 1) if k != n), key=lambda k: (abs(k - n), k))
+    return [Distractor(str(k), "other_number", [], PLAUSIBLE) for k in others]
+
+
+def number_facts(ctx: FactContext) -> list[Fact]:
+    """Counts from COCO's exhaustive instances only: no crowd region of the category, no
+    instance too small to see, at most count_cap."""
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip("number", "not_exhaustive")
+        return []
+    facts = []
+    present = coco_categories_present(ctx)
+    for category, objs in sorted(present.items()):
+        if any(o["iscrowd"] for o in objs):
+            ctx.skip("number", "crowd")
+            continue
+        if any(o["area"] < ctx.min_count_area for o in objs):
+            ctx.skip("number", "too_small")
+            continue
+        if len(objs) > ctx.count_cap:
+            ctx.skip("number", "over_cap")
+            continue
+        evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
+        facts.append(_number_fact(ctx, category, len(objs), [o["object_id"] for o in objs], evidence))
+    # One zero count per image, about a plausible absent category.
+    absent = absent_category_distractors(ctx, "")
+    if absent:
+        category = absent[0].option
+        facts.append(_number_fact(ctx, category, 0, [], list(ctx.scene["evidence_ids"])))
+    return facts
+
+
+def _number_fact(
+    ctx: FactContext, category: str, n: int, ids: list[str], evidence: list[str]
+) -> Fact:
+    from pipeline.mcq.slots import plural
+
+    return Fact(
+        "number",
+        "number",
+        f"count|{category}",
+        str(n),
+        {"plural": plural(category), "category": category},
+        category,
+        ids,
+        None,
+        evidence,
+        _number_distractors(n, ctx.count_cap),
+    )
+
+
+# -- attribute aspects (color, material, shape, size, action) ---------------------------
+def _action_pool(value: str) -> list[str] | None:
+    for group in item_rules()["action"]["exclusive"]:
+        if value in group:
+            return [v for v in group if v != value]
+    return None
+
+
+def attribute_facts_for(aspect: str) -> Callable[[FactContext], list[Fact]]:
+    def generate(ctx: FactContext) -> list[Fact]:
+        facts = []
+        for g in ctx.groups:
+            values = g.values(aspect)
+            if not values:
+                continue
+            if g.compound(aspect) or values & _excluded(aspect):
+                ctx.skip(aspect, "multi_valued")
+                continue
+            if len(values) > 1:
+                ctx.skip(aspect, "conflicting_labels")
+                continue
+            (value,) = values
+            fact = _attribute_fact(ctx, aspect, g, value)
+            if fact is not None:
+                facts.append(fact)
+        return facts
+
+    return generate
+
+
+def _attribute_fact(ctx: FactContext, aspect: str, g: Referent, value: str) -> Fact | None:
+    phrase, _ = phrase_for(g, ctx.groups, ctx.scene)
+    # Values true of any object the words could mean are never distractors.
+    forbidden = set().union(*(c.values(aspect) for c in same_name(ctx.groups, g.name)))
+    forbidden |= _excluded(aspect)
+    if aspect == "action":
+        pool = _action_pool(value)
+        if pool is None:
+            ctx.skip(aspect, "no_exclusive_values")
+            return None
+        allowed = set(pool)
+    else:
+        allowed = None
+    cands = []
+    for other in ctx.groups:
+        if not related(other.name, g.name):
+            for v in sorted(other.values(aspect)):
+                cands.append(Distractor(v, "other_object_value", other.ids, PLAUSIBLE))
+    cands += [
+        Distractor(v, "class_prior", [], PLAUSIBLE)
+        for v in ctx.stats.values_seen_with(aspect, g.name)
+    ]
+    cands += [Distractor(v, "aspect_value", [], FALLBACK) for v in attribute_values(aspect)]
+    valid = [
+        c
+        for c in _dedupe(cands)
+        if c.option not in forbidden
+        and c.option != value
+        and not are_confusable(aspect, c.option, value)
+        and (allowed is None or c.option in allowed)
+    ]
+    return Fact(
+        aspect,
+        aspect,
+        f"{aspect}|{g.main['object_id']}",
+        value,
+        {"ref": phrase},
+        g.name,
+        g.ids,
+        g.main["bbox"],
+        g.evidence + ctx.scene["evidence_ids"],
+        valid,
+    )
+
+
+# -- spatial -----------------------------------------------------------------------------
+SPATIAL_PAIRS_PER_SCENE = 3
+MIN_SPATIAL_AREA_SHARE = 0.005
+
+
+def direction(a: list[float], b: list[float], width: int, height: int, margin: float) -> set[str]:
+    """Directions of box a relative to box b that hold with a clear margin."""
+    ax, ay, bx, by = a[0] + a[2] / 2, a[1] + a[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
+    found = set()
+    if ax + margin * width < bx and a[0] < b[0] and a[0] + a[2] < b[0] + b[2]:
+        found.add("left")
+    if bx + margin * width < ax and b[0] < a[0] and b[0] + b[2] < a[0] + a[2]:
+        found.add("right")
+    if ay + margin * height < by and a[1] < b[1] and a[1] + a[3] < b[1] + b[3]:
+        found.add("above")
+    if by + margin * height < ay and b[1] < a[1] and b[1] + b[3] < a[1] + a[3]:
+        found.add("below")
+    return found
+
+
+def spatial_facts(ctx: FactContext) -> list[Fact]:
+    scene = ctx.scene
+    image_area = scene["width"] * scene["height"]
+    unique = [
+        g
+        for g in ctx.groups
+        if not g.main["iscrowd"]
+        and g.main["bbox"][2] * g.main["bbox"][3] >= MIN_SPATIAL_AREA_SHARE * image_area
+        and len(same_name(ctx.groups, g.name)) == 1
+    ]
+    pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
+    pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
+    phrases = item_rules()["spatial"]["phrases"]
+    facts = []
+    for a, b in pairs:
+        if len(facts) == SPATIAL_PAIRS_PER_SCENE:
+            break
+        found = direction(a.main["bbox"], b.main["bbox"], scene["width"], scene["height"],
+                          ctx.spatial_margin)
+        if len(found) != 1:
+            ctx.skip("spatial", "boxes_nearly_align" if not found else "two_directions")
+            continue
+        (value,) = found
+        others = [d for d in phrases if d != value]
+        facts.append(
+            Fact(
+                "spatial",
+                "spatial",
+                f"spatial|{a.main['object_id']}|{b.main['object_id']}",
+                value,
+                {"ref": f"the {a.name}", "ref2": f"the {b.name}"},
+                a.name,
+                a.ids + b.ids,
+                a.main["bbox"],
+                a.evidence + b.evidence + scene["evidence_ids"],
+                [Distractor(d, "other_direction", [], PLAUSIBLE) for d in others],
+            )
+        )
+    return facts
+
+
+# -- relation ----------------------------------------------------------------------------
+def _compatible(predicate: str) -> set[str]:
+    out = {predicate}
+    for group in item_rules()["relation"]["compatible"]:
+        if predicate in group:
+            out |= set(group)
+    return out
+
+
+def relation_facts(ctx: FactContext) -> list[Fact]:
+    asked = item_rules()["relation"]["asked"]
+    group_of = {oid: g for g in ctx.groups for oid in g.ids}
+    facts, seen = [], set()
+    for rel in ctx.scene["relations"]:
+        pred = rel["predicate"]
+        if pred not in asked:
+            continue
+        s, o = group_of.get(rel["subject_id"]), group_of.get(rel["object_id"])
+        if s is None or o is None or s is o:
+            continue
+        if len(same_name(ctx.groups, s.name)) != 1 or len(same_name(ctx.groups, o.name)) != 1:
+            ctx.skip("relation", "ambiguous_referent")
+            continue
+        key = f"relation|{s.main['object_id']}|{pred}|{o.main['object_id']}"
+        if key in seen:
+            continue
+        seen.add(key)
+        # Every predicate annotated between objects of these names is true here.
+        true_preds = {
+            r["predicate"]
+            for r in ctx.scene["relations"]
+            if related(group_of.get(r["subject_id"], s).name, s.name)
+            and related(group_of.get(r["object_id"], o).name, o.name)
+        }
+        banned = set().union(*(_compatible(p) for p in true_preds | {pred}))
+        cands = [Distractor(p, "aspect_value", [], PLAUSIBLE) for p in asked if p not in banned]
+        facts.append(
+            Fact(
+                "relation",
+                "relation",
+                key,
+                pred,
+                {"ref": f"the {s.name}", "ref2": f"the {o.name}"},
+                s.name,
+                s.ids + o.ids,
+                s.main["bbox"],
+                [rel["relation_id"], *s.evidence, *o.evidence, *ctx.scene["evidence_ids"]],
+                cands,
+            )
+        )
+    return facts
+
+
+# -- existence (POPE) --------------------------------------------------------------------
+POPE_PER_SIDE = 3
+
+
+def existence_facts(ctx: FactContext) -> list[Fact]:
+    """POPE: present categories (yes) and, per setting, as many absent ones (no): random,
+    popular (most frequent overall), adversarial (most co-occurring with what is present)."""
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip("existence", "not_exhaustive")
+        return []
+    present = coco_categories_present(ctx)
+    by_area = sorted(present, key=lambda c: (-max(o["area"] for o in present[c]), c))
+    positives = by_area[:POPE_PER_SIDE]
+    absent = [d.option for d in absent_category_distractors(ctx, "")]
+    rng = seeded_rng(ctx.seed, ctx.scene["scene_id"], "pope-random")
+    settings = {
+        "random": rng.sample(sorted(absent), min(len(absent), len(positives))),
+        "popular": [c for c in ctx.stats.popular_categories() if c in absent],
+        "adversarial": [c for c in ctx.stats.cooccurring(list(present)) if c in absent],
+    }
+    facts = []
+    for setting, negatives in settings.items():
+        negatives = negatives[: len(positives)]
+        if len(negatives) < len(positives):
+            ctx.skip("existence", f"too_few_negatives_{setting}")
+            continue
+        for category in positives:
+            objs = present[category]
+            evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
+            facts.append(_existence(setting, category, True, [o["object_id"] for o in objs],
+                                    evidence))
+        for category in negatives:
+            facts.append(_existence(setting, category, False, [], list(ctx.scene["evidence_ids"])))
+    return facts
+
+
+def _existence(setting: str, category: str, present: bool, ids: list[str], ev: list[str]) -> Fact:
+    return Fact(
+        "existence",
+        "existence",
+        f"exist|{setting}|{category}",
+        "yes" if present else "no",
+        {"name": category},
+        category,
+        ids,
+        None,
+        ev,
+        [],
+        pope_setting=setting,
+    )
+
+
+GENERATORS: dict[str, Callable[[FactContext], list[Fact]]] = {
+    "entity_present": entity_present_facts,
+    "entity_region": entity_region_facts,
+    "number": number_facts,
+    "color": attribute_facts_for("color"),
+    "material": attribute_facts_for("material"),
+    "shape": attribute_facts_for("shape"),
+    "size": attribute_facts_for("size"),
+    "action": attribute_facts_for("action"),
+    "spatial": spatial_facts,
+    "relation": relation_facts,
+    "existence": existence_facts,
+}
+
+
+def scene_facts(ctx: FactContext) -> list[Fact]:
+    facts = []
+    for generate in GENERATORS.values():
+        facts.extend(generate(ctx))
+    return facts
+
+
+def make_context(scene: dict[str, Any], stats: Stats, options: Any) -> FactContext:
+    return FactContext(
+        scene,
+        referents(scene),
+        stats,
+        options.seed,
+        options.count_cap,
+        options.min_count_area,
+        options.spatial_margin,
+    )

@@ -1,0 +1,102 @@
+"""Referents: which objects a question's words could mean. Near-duplicate boxes (VG, and
+a VG object repeating its COCO twin's) are one referent; a name is unique in an image when
+exactly one referent answers to it or to a synonym, hypernym or hyponym of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipeline.normalize import names_related
+from pipeline.scenes import DUPLICATE_IOU, iou
+
+
+@lru_cache(maxsize=200_000)
+def related(a: str, b: str) -> bool:
+    return a == b or names_related(a, b)
+
+
+def live_objects(scene: dict[str, Any]) -> list[dict[str, Any]]:
+    """Objects that are not a recorded duplicate of another."""
+    return [o for o in scene["objects"] if o["duplicate_of"] is None]
+
+
+@dataclass
+class Referent:
+    """One real-world object: a main annotation and the boxes that repeat it."""
+
+    main: dict[str, Any]
+    members: list[dict[str, Any]]
+
+    @property
+    def name(self) -> str:
+        return self.main["name"]
+
+    @property
+    def ids(self) -> list[str]:
+        return [m["object_id"] for m in self.members]
+
+    @property
+    def evidence(self) -> list[str]:
+        return sorted({e for m in self.members for e in m["evidence_ids"]})
+
+    def values(self, aspect: str) -> set[str]:
+        return {v for m in self.members for v in m["attributes"][aspect]}
+
+    def compound(self, aspect: str) -> bool:
+        return any(aspect in m["multi_valued"] for m in self.members)
+
+
+def referents(scene: dict[str, Any]) -> list[Referent]:
+    """Group each object with its duplicates: recorded ones, and boxes of a related name
+    (man / person across COCO and VG) that overlap as much as a duplicate does."""
+    groups: list[Referent] = []
+    by_id: dict[str, Referent] = {}
+    for obj in scene["objects"]:
+        target = by_id.get(obj["duplicate_of"]) if obj["duplicate_of"] else None
+        if target is None:
+            target = next(
+                (
+                    g
+                    for g in groups
+                    if related(g.name, obj["name"])
+                    and iou(g.main["bbox"], obj["bbox"]) >= DUPLICATE_IOU
+                ),
+                None,
+            )
+        if target is None:
+            target = Referent(obj, [])
+            groups.append(target)
+        target.members.append(obj)
+        by_id[obj["object_id"]] = target
+    return groups
+
+
+def same_name(groups: list[Referent], name: str) -> list[Referent]:
+    """Every referent the word `name` could refer to."""
+    return [g for g in groups if related(g.name, name)]
+
+
+def normalized_box(bbox: list[float], width: int, height: int) -> list[float]:
+    """[x1, y1, x2, y2] in 0..1 with three decimals, as LLaVA-1.5 writes regions."""
+    x, y, w, h = bbox
+    return [
+        round(x / width, 3),
+        round(y / height, 3),
+        round(min(1.0, (x + w) / width), 3),
+        round(min(1.0, (y + h) / height), 3),
+    ]
+
+
+def region_text(box: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in box) + "]"
+
+
+def phrase_for(group: Referent, groups: list[Referent], scene: dict[str, Any]) -> tuple[str, bool]:
+    """'the bus' when the name is unique in the image, else 'the bus in the region [...]'.
+    Returns the phrase and whether it needed the region."""
+    if len(same_name(groups, group.name)) == 1:
+        return f"the {group.name}", False
+    box = normalized_box(group.main["bbox"], scene["width"], scene["height"])
+    return f"the {group.name} in the region {region_text(box)}", True

@@ -1,0 +1,80 @@
+"""Template slots that depend on the value being asserted (articles, plurals, number
+words, direction phrases): small functions, one per family that needs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+NUMBER_WORDS = (
+    "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+).split()
+
+
+def plural(noun: str) -> str:
+    from pipeline.mcq.facts import item_rules
+
+    irregular = item_rules()["plurals"]
+    if noun in irregular:
+        return irregular[noun]
+    head, _, last = noun.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{prefix}{last}es"
+    if last.endswith("y") and last[-2:-1] not in "aeiou":
+        return f"{prefix}{last[:-1]}ies"
+    return f"{prefix}{last}s"
+
+
+def with_article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def number_word(n: int) -> str:
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+
+
+def _number(value: str, slots: dict[str, str]) -> dict[str, str]:
+    n = int(value)
+    return {
+        "count_word": number_word(n),
+        "noun": slots["category"] if n == 1 else slots["plural"],
+        "be": "is" if n == 1 else "are",
+        "Be": "Is" if n == 1 else "Are",
+    }
+
+
+def _article(value: str, slots: dict[str, str]) -> dict[str, str]:
+    return {"a_value": with_article(value)}
+
+
+def _direction(value: str, slots: dict[str, str]) -> dict[str, str]:
+    from pipeline.mcq.facts import item_rules
+
+    return {"direction": item_rules()["spatial"]["phrases"][value]}
+
+
+VALUE_SLOTS: dict[str, Callable[[str, dict[str, str]], dict[str, str]]] = {
+    "number": _number,
+    "entity_region": _article,
+    "existence": _article,
+    "spatial": _direction,
+}
+
+
+def fill(template: str, slots: dict[str, str], family: str, value: str) -> str:
+    """Fill a template with the fact's slots and those of the asserted value."""
+    full = dict(slots)
+    full["value"] = value
+    if family in VALUE_SLOTS:
+        full.update(VALUE_SLOTS[family](value, slots))
+    if "ref" in full:
+        full["Ref"] = full["ref"][:1].upper() + full["ref"][1:]
+    return template.format(**full)
+
+
+def option_text(family: str, value: str) -> str:
+    """How a value appears as an option: directions as phrases, others as they are."""
+    if family == "spatial":
+        return _direction(value, {})["direction"]
+    return value

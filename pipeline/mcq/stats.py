@@ -1,0 +1,81 @@
+"""Global statistics the item rules need (distractor plausibility, POPE popular and
+adversarial sampling). Counted per partition and summed in partition order, so they do not
+depend on partitioning."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pipeline.mcq.referents import live_objects
+
+VALUE_ASPECTS = ("color", "material", "shape", "size", "action")
+
+
+def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
+    category_images: Counter = Counter()
+    cooccur: Counter = Counter()
+    name_images: Counter = Counter()
+    name_values: Counter = Counter()
+    predicates: Counter = Counter()
+    for scene in scenes:
+        objects = live_objects(scene)
+        cats = sorted({o["coco_category"] for o in objects if o["coco_category"]})
+        category_images.update(cats)
+        cooccur.update(f"{a}|{b}" for a in cats for b in cats if a != b)
+        name_images.update({o["name"] for o in objects})
+        for o in objects:
+            for aspect in VALUE_ASPECTS:
+                name_values.update(f"{aspect}|{o['name']}|{v}" for v in o["attributes"][aspect])
+        predicates.update(r["predicate"] for r in scene["relations"])
+    return {
+        "scenes": len(scenes),
+        "category_images": dict(category_images),
+        "cooccur": dict(cooccur),
+        "name_images": dict(name_images),
+        "name_values": dict(name_values),
+        "predicates": dict(predicates),
+    }
+
+
+def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {"scenes": 0}
+    for part in parts:
+        total["scenes"] += part["scenes"]
+        for key, counts in part.items():
+            if isinstance(counts, dict):
+                bucket = total.setdefault(key, Counter())
+                bucket.update(counts)
+    return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
+
+
+class Stats:
+    """Read access to merged statistics, with deterministic tie-breaking by name."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._values: dict[tuple[str, str], list[str]] = {}
+        for key, n in data.get("name_values", {}).items():
+            aspect, name, value = key.split("|", 2)
+            self._values.setdefault((aspect, name), []).append((n, value))
+
+    def values_seen_with(self, aspect: str, name: str) -> list[str]:
+        pairs = self._values.get((aspect, name), [])
+        return [v for _, v in sorted(pairs, key=lambda p: (-p[0], p[1]))]
+
+    def popular_categories(self) -> list[str]:
+        counts = self.data.get("category_images", {})
+        return sorted(counts, key=lambda c: (-counts[c], c))
+
+    def cooccurring(self, present: list[str]) -> list[str]:
+        """Categories ranked by how often they appear with the present ones."""
+        score: Counter = Counter()
+        for key, n in self.data.get("cooccur", {}).items():
+            a, b = key.split("|")
+            if a in present:
+                score[b] += n
+        return sorted(score, key=lambda c: (-score[c], c))
+
+    def popular_names(self) -> list[str]:
+        counts = self.data.get("name_images", {})
+        return sorted(counts, key=lambda c: (-counts[c], c))

@@ -1,0 +1,28 @@
+"""Normalisation as data plus small functions: canonical object names and predicates,
+attribute typing, synonyms and confusables. Tables live in `pipeline/tables/`; WordNet and
+spaCy load lazily, once per process."""
+
+from pipeline.normalize.attributes import (
+    ASPECTS_TYPED,
+    TypedAttribute,
+    attribute_values,
+    canonical_value,
+)
+from pipeline.normalize.confusables import are_confusable
+from pipeline.normalize.names import name_synonyms, names_related
+from pipeline.normalize.text import clean_text
+from pipeline.normalize.vocabulary import Vocabulary
+from pipeline.normalize.wordnet_setup import ensure_wordnet
+
+__all__ = [
+    "ASPECTS_TYPED",
+    "TypedAttribute",
+    "Vocabulary",
+    "are_confusable",
+    "attribute_values",
+    "canonical_value",
+    "clean_text",
+    "ensure_wordnet",
+    "name_synonyms",
+    "names_related",
+]

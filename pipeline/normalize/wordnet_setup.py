@@ -1,0 +1,191 @@
+"""Make WordNet 3.0 loadable by NLTK without the internet.
+
+Debian's `wordnet-base` and `wordnet-sense-index` packages put the WordNet database in
+/usr/share/wordnet. NLTK only reads files inside its data folders (symlinks pointing outside
+are refused), so the files are copied into `<nltk_data>/corpora/wordnet/`, together with the
+`lexnames` file that Debian does not ship. Where the Debian files are absent we fall back to
+`nltk.download("wordnet")`. Run as `python -m pipeline.normalize.wordnet_setup`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+SYSTEM_WORDNET = Path("/usr/share/wordnet")
+
+# lexnames(5WN): file number, lexicographer file, syntactic category (1 noun, 2 verb,
+# 3 adjective, 4 adverb). NLTK needs it for Synset.lexname() and to load synsets at all.
+LEXNAMES: tuple[tuple[str, int], ...] = (
+    ("adj.all", 3),
+    ("adj.pert", 3),
+    ("adv.all", 4),
+    ("noun.Tops", 1),
+    ("noun.act", 1),
+    ("noun.animal", 1),
+    ("noun.artifact", 1),
+    ("noun.attribute", 1),
+    ("noun.body", 1),
+    ("noun.cognition", 1),
+    ("noun.communication", 1),
+    ("noun.event", 1),
+    ("noun.feeling", 1),
+    ("noun.food", 1),
+    ("noun.group", 1),
+    ("noun.location", 1),
+    ("noun.motive", 1),
+    ("noun.object", 1),
+    ("noun.person", 1),
+    ("noun.phenomenon", 1),
+    ("noun.plant", 1),
+    ("noun.possession", 1),
+    ("noun.process", 1),
+    ("noun.quantity", 1),
+    ("noun.relation", 1),
+    ("noun.shape", 1),
+    ("noun.state", 1),
+    ("noun.substance", 1),
+    ("noun.time", 1),
+    ("verb.body", 2),
+    ("verb.change", 2),
+    ("verb.cognition", 2),
+    ("verb.communication", 2),
+    ("verb.competition", 2),
+    ("verb.consumption", 2),
+    ("verb.contact", 2),
+    ("verb.creation", 2),
+    ("verb.emotion", 2),
+    ("verb.motion", 2),
+    ("verb.perception", 2),
+    ("verb.possession", 2),
+    ("verb.social", 2),
+    ("verb.stative", 2),
+    ("verb.weather", 2),
+    ("adj.ppl", 3),
+)
+
+# Files NLTK's WordNet reader needs; the rest of the Debian folder is copied when present.
+REQUIRED_FILES = tuple(
+    f"{kind}.{pos}" for kind in ("data", "index") for pos in ("noun", "verb", "adj", "adv")
+) + tuple(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv"))
+
+
+def lexnames_text() -> str:
+    return "".join(f"{i:02d}\t{name}\t{cat}\n" for i, (name, cat) in enumerate(LEXNAMES))
+
+
+def target_data_dir() -> Path:
+    """First folder of NLTK_DATA if set, else `<sys.prefix>/nltk_data` (searched by default)."""
+    env = os.environ.get("NLTK_DATA", "").strip()
+    if env:
+        return Path(env.split(os.pathsep)[0])
+    return Path(sys.prefix) / "nltk_data"
+
+
+def copy_system_wordnet(source: Path, data_dir: Path) -> Path:
+    """Copy the Debian WordNet files into `data_dir/corpora/wordnet`; idempotent."""
+    missing = [name for name in REQUIRED_FILES if not (source / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{source} lacks WordNet files: {', '.join(missing)}")
+    dest = data_dir / "corpora" / "wordnet"
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in sorted(source.iterdir()):
+        if not src.is_file():
+            continue  # bin/, pixmaps/, wnres/ are for the Tk browser, not for NLTK
+        out = dest / src.name
+        if out.is_file() and out.stat().st_size == src.stat().st_size:
+            continue
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        shutil.copyfile(src, tmp)  # a real copy: NLTK refuses links leaving its folders
+        tmp.replace(out)
+    lexnames = dest / "lexnames"
+    if not lexnames.is_file() or lexnames.read_text() != lexnames_text():
+        lexnames.write_text(lexnames_text())
+    return dest
+
+
+def check_wordnet(root: Path) -> None:
+    """Load WordNet from `root` directly and touch a synset; raises on any problem."""
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    with warnings.catch_warnings():  # no Open Multilingual WordNet here: expected, not news
+        warnings.simplefilter("ignore")
+        reader = WordNetCorpusReader(str(root), None)
+    reader.synset("red.n.01").hypernym_paths()
+    if reader.synset("dog.n.01").lexname() != "noun.animal":
+        raise RuntimeError(f"WordNet at {root} gives wrong lexicographer names")
+
+
+def _download(data_dir: Path) -> Path:
+    import nltk
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not nltk.download("wordnet", download_dir=str(data_dir), quiet=True, raise_on_error=True):
+        raise RuntimeError("nltk.download('wordnet') failed")
+    dest = data_dir / "corpora" / "wordnet"
+    if not dest.is_dir():  # the download is a zip; unpack it so the reader gets a folder
+        shutil.unpack_archive(str(data_dir / "corpora" / "wordnet.zip"), str(dest.parent))
+    return dest
+
+
+def install_wordnet(data_dir: Path | None = None, source: Path = SYSTEM_WORDNET) -> Path:
+    """Put WordNet under `data_dir` (default: `target_data_dir()`) and check it loads."""
+    data_dir = data_dir or target_data_dir()
+    errors: list[str] = []
+    if (source / "data.noun").is_file():
+        try:
+            dest = copy_system_wordnet(source, data_dir)
+            check_wordnet(dest)
+            return dest
+        except Exception as exc:  # fall through to the download, remember why
+            errors.append(f"copy from {source}: {exc}")
+    else:
+        errors.append(f"{source} not found (install Debian packages wordnet-base)")
+    try:
+        dest = _download(data_dir)
+        check_wordnet(dest)
+        return dest
+    except Exception as exc:
+        errors.append(f"nltk.download: {exc}")
+    raise RuntimeError("WordNet unavailable: " + "; ".join(errors))
+
+
+def _wordnet_loads() -> bool:
+    from nltk.corpus import wordnet
+
+    try:
+        wordnet.ensure_loaded()
+        return True
+    except LookupError:
+        return False
+
+
+def ensure_wordnet() -> None:
+    """Make `nltk.corpus.wordnet` loadable in this process, copying it in if needed."""
+    if _wordnet_loads():
+        return
+    import nltk.data
+
+    dest_root = target_data_dir()
+    install_wordnet(dest_root)  # raises RuntimeError with every reason on failure
+    if str(dest_root) not in nltk.data.path:
+        nltk.data.path.insert(0, str(dest_root))
+    if not _wordnet_loads():
+        raise RuntimeError(f"WordNet installed under {dest_root} but NLTK still cannot load it")
+
+
+def main() -> int:
+    try:
+        dest = install_wordnet()
+    except RuntimeError as exc:
+        print(f"wordnet_setup: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wordnet_setup: WordNet ready at {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

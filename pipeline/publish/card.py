@@ -1,0 +1,274 @@
+"""The dataset card `<out>/README.md`: Hub YAML (configs, features, license, tasks) and a body
+saying how the data was built, what it holds, its label rules, limits and citations.
+
+The card holds no timestamp or absolute path, so a rebuild from the same inputs gives the same
+bytes. Features are read from the written shards, so the card always matches the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from datasets import Features
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from pipeline.publish.counts import shard_counts
+from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, shard_files
+
+PRETTY_NAME = "MSG: semantic grounding questions (MSG-MCQ) and conversations (MSG-Conv)"
+TASK_CATEGORIES = ["visual-question-answering", "multiple-choice", "image-text-to-text"]
+SIZE_BOUNDS = [
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+]
+
+CITATIONS = """\
+This dataset follows the semantic-grounding study below (its aspects, question forms and
+tuning conversations); please cite it together with the two annotation sources.
+
+```bibtex
+@article{lu2024semanticgrounding,
+  title   = {Evaluation and Enhancement of Semantic Grounding in Large Vision-Language Models},
+  author  = {Lu, Jiaying and Rao, Jinmeng and Chen, Kezhen and Guo, Xiaoyuan and Zhang, Yawen
+             and Sun, Baochen and Yang, Carl and Yang, Jie},
+  journal = {arXiv preprint arXiv:2309.04041},
+  year    = {2024}
+}
+
+@inproceedings{lin2014coco,
+  title     = {Microsoft {COCO}: Common Objects in Context},
+  author    = {Lin, Tsung-Yi and Maire, Michael and Belongie, Serge and Hays, James and Perona,
+               Pietro and Ramanan, Deva and Doll{\\'a}r, Piotr and Zitnick, C. Lawrence},
+  booktitle = {European Conference on Computer Vision (ECCV)},
+  year      = {2014}
+}
+
+@article{krishna2017visualgenome,
+  title   = {Visual Genome: Connecting Language and Vision Using Crowdsourced Dense Image
+             Annotations},
+  author  = {Krishna, Ranjay and Zhu, Yuke and Groth, Oliver and Johnson, Justin and Hata, Kenji
+             and Kravitz, Joshua and Chen, Stephanie and Kalantidis, Yannis and Li, Li-Jia and
+             Shamma, David A. and Bernstein, Michael S. and Fei-Fei, Li},
+  journal = {International Journal of Computer Vision},
+  volume  = {123},
+  pages   = {32--73},
+  year    = {2017}
+}
+```
+"""
+
+LABEL_RULES = """\
+Every MSG-MCQ item satisfies these rules (the build refuses or re-renders an item otherwise):
+
+1. **Entailed answer**: the answer follows from the annotations; `evidence_ids` lists the
+   COCO / Visual Genome records it rests on.
+2. **Wrong distractors**: no distractor is true of the referent or of any object the question's
+   words could refer to, nor a synonym, hypernym, hyponym or confusable value of the answer
+   (`distractor_sources` says where each came from).
+3. **Unique referent**: "the bus" is used only when exactly one object answers to that name;
+   otherwise the item refers by region (`referent_bbox`) or is not made.
+4. **No give-away**: the question does not contain the answer.
+5. **Reliable counts**: counting uses COCO's exhaustive instances only, without crowd regions
+   or objects too small to see.
+6. **Balance**: no answer dominates an aspect and the correct option's position is uniform.
+7. **Determinism**: the same inputs, rules and seed give byte-identical files.
+8. **Nothing lost silently**: every input record is used, skipped with a reason or quarantined;
+   the counts reconcile in `manifest.json`.
+"""
+
+LIMITATIONS = """\
+- Labels are only as good as the COCO and Visual Genome annotations. Visual Genome is not
+  exhaustive: an object or attribute missing from it may still be in the image, so VG-based
+  distractors are filtered against confusable lists but can occasionally be true.
+- Colour, material and action words are crowd-sourced free text, normalised with lexical
+  tables; rare values are dropped rather than guessed.
+- Spatial relations from box geometry use the 2-D image plane (left/right/above/below), not
+  depth or the objects' own orientation.
+- Questions are rendered from templates in English only; they are less varied than human
+  questions.
+- The images are not part of the annotation license (see below).
+"""
+
+LICENSE_TEXT = """\
+The questions, answers and conversations are derived from the COCO and Visual Genome
+annotations, both released under CC BY 4.0, and are released under **CC BY 4.0** as well.
+The **images are not relicensed**: each COCO image keeps the Flickr license named by the
+`license` id of its COCO annotation record (Creative Commons licenses such as CC BY 2.0 and
+CC BY-SA 2.0), and Visual Genome images keep the licenses of their Flickr / YFCC100M sources.
+Where a config has an `image` column, using an image means following that image's license.
+"""
+
+
+def size_category(rows: int) -> str:
+    for bound, label in SIZE_BOUNDS:
+        if rows < bound:
+            return label
+    return "n>100M"
+
+
+def card_data(out: Path, counts: dict[str, Any]) -> DatasetCardData:
+    """The YAML header: one `datasets` config per data folder that has shards."""
+    configs: list[dict[str, Any]] = []
+    infos: list[dict[str, Any]] = []
+    for name, cfg in CONFIGS.items():
+        files = shard_files(out, cfg)
+        if not files:
+            continue
+        features = Features.from_arrow_schema(pq.read_schema(files[0]))
+        configs.append(
+            {"config_name": name, "data_files": [{"split": cfg.split, "path": cfg.pattern()}]}
+        )
+        c = counts[name]
+        infos.append(
+            {
+                "config_name": name,
+                "features": features._to_yaml_list(),
+                "splits": [
+                    {"name": cfg.split, "num_bytes": c["bytes"], "num_examples": c["rows"]}
+                ],
+                "download_size": c["download_bytes"],
+                "dataset_size": c["bytes"],
+            }
+        )
+    total = sum(counts[name]["rows"] for name in CONFIGS if name in counts)
+    return DatasetCardData(
+        language=["en"],
+        license="cc-by-4.0",
+        pretty_name=PRETTY_NAME,
+        task_categories=TASK_CATEGORIES,
+        task_ids=["visual-question-answering", "multiple-choice-qa"],
+        size_categories=[size_category(total)],
+        source_datasets=["extended|coco", "extended|visual_genome"],
+        tags=["semantic-grounding", "hallucination", "vision-language", "coco", "visual-genome"],
+        configs=configs,
+        dataset_info=infos,
+    )
+
+
+def _build_section(manifest: dict[str, Any]) -> str:
+    lines = [
+        "Generated by the `msg` pipeline (package version "
+        f"`{manifest.get('package_version', '?')}`, rules `{manifest.get('rules_version', '?')}`, "
+        f"record schema `{manifest.get('schema_version', '?')}`, seed `{manifest.get('seed', '?')}`) "
+        "from the official MS-COCO and Visual Genome annotation files. Each image becomes a "
+        "scene (objects with canonical names, synsets, boxes and typed attributes, relations, "
+        "captions); facts about a scene are rendered as questions (MSG-MCQ) or conversations "
+        "(MSG-Conv). Images are split by a hash of their id, so no MSG-Conv image appears in "
+        "MSG-MCQ.",
+        "",
+    ]
+    command = manifest.get("command")
+    if command:
+        lines += ["Command (content options only):", "", "```", " ".join(command), "```", ""]
+    inputs = manifest.get("inputs") or []
+    if inputs:
+        lines += ["| input | kind | bytes | sha256 |", "| --- | --- | ---: | --- |"]
+        for f in inputs:
+            lines.append(
+                f"| `{f.get('label', '')}` | {f.get('kind', '')} | {f.get('bytes', '')} | "
+                f"`{f.get('sha256', '')}` |"
+            )
+        lines.append("")
+    lines.append(
+        "`manifest.json` lists every input with its checksum, what became of every input "
+        "record, and every file of this folder with its rows, size and sha256; "
+        "`msg validate` checks a downloaded copy against it."
+    )
+    return "\n".join(lines)
+
+
+def _counts_section(counts: dict[str, Any]) -> str:
+    mcq = counts.get("mcq", {})
+    table = mcq.get("by_aspect_form", {})
+    forms = sorted({f for per in table.values() for f in per})
+    lines = [f"**MSG-MCQ** (`mcq`, split `test`): {mcq.get('rows', 0)} items.", ""]
+    if table:
+        lines += [
+            "| aspect | " + " | ".join(forms) + " | total |",
+            "| --- | " + " | ".join("---:" for _ in forms) + " | ---: |",
+        ]
+        for aspect, per in table.items():
+            cells = " | ".join(str(per.get(f, 0)) for f in forms)
+            lines.append(f"| {aspect} | {cells} | {sum(per.values())} |")
+        lines.append("")
+    conv = counts.get("conv", {})
+    lines += [f"**MSG-Conv** (`conv`, split `train`): {conv.get('rows', 0)} samples.", ""]
+    if conv.get("by_kind"):
+        lines += ["| kind | samples |", "| --- | ---: |"]
+        lines += [f"| {k} | {n} |" for k, n in conv["by_kind"].items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _usage_section(has_image: bool) -> str:
+    image_note = (
+        "The `image` column holds each image (decoded to a PIL image by `datasets`)."
+        if has_image
+        else "Items carry `file_name` and `url` of their COCO / Visual Genome image; the "
+        "images themselves are not included."
+    )
+    return f"""\
+```python
+from datasets import load_dataset
+
+mcq = load_dataset("<repo-id or local folder>", "mcq", split="test")
+conv = load_dataset("<repo-id or local folder>", "conv", split="train")
+```
+
+{image_note} `msg export` writes LLaVA training JSON, an lmms-eval task folder and a
+VLMEvalKit TSV from this folder.
+
+Fields of `mcq`: `question`, `options` (four for `form` = `mcq`, yes/no for `yes_no`, none for
+`fill_blank` / `correction`), `answer`, `answer_index`, `aspect`, `form`, `referent_*`,
+`evidence_ids`, `distractor_sources`, `group_id` and `rotation` (CircularEval copies of one
+question share a `group_id`). Fields of `conv`: `conversations` (LLaVA style `from` / `value`
+turns, the first starting with `<image>`), `kind`, and `evidence_ids` per turn."""
+
+
+def render_card(out: Path, manifest: dict[str, Any], counts: dict[str, Any]) -> DatasetCard:
+    data = card_data(out, counts)
+    has_image = any(
+        IMAGE_COLUMN in pq.read_schema(files[0]).names
+        for cfg in CONFIGS.values()
+        if (files := shard_files(out, cfg))
+    )
+    body = "\n\n".join(
+        [
+            f"# {PRETTY_NAME}",
+            "MSG measures and improves the **semantic grounding** of vision-language models: "
+            "whether a model connects words to what is really in the image (which object, its "
+            "colour, material, number, action and position). **MSG-MCQ** is an evaluation set "
+            "of grounded questions with one verifiably correct answer and verifiably wrong "
+            "distractors; **MSG-Conv** is a fine-grained instruction-tuning set on images that "
+            "never appear in MSG-MCQ.",
+            "## Use\n\n" + _usage_section(has_image),
+            "## Contents\n\n" + _counts_section(counts),
+            "## How it was built\n\n" + _build_section(manifest),
+            "## Label rules\n\n" + LABEL_RULES,
+            "## Known limitations\n\n" + LIMITATIONS,
+            "## License\n\n" + LICENSE_TEXT,
+            "## Citation\n\n" + CITATIONS,
+        ]
+    )
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body.rstrip()}\n")
+
+
+def write_dataset_card(
+    out: Path, manifest: dict[str, Any], counts: dict[str, Any] | None = None
+) -> Path:
+    """Write `out/README.md` from the shards in `out/data/` and the manifest's build facts
+    (package/rules/schema versions, seed, command, inputs). `counts` defaults to counts read
+    from the shards (see `counts.shard_counts`)."""
+    counts = counts if counts is not None else shard_counts(out)
+    card = render_card(out, manifest, counts)
+    path = out / "README.md"
+    tmp = path.with_name(".README.md.tmp")
+    tmp.write_text(str(card), encoding="utf-8")
+    tmp.replace(path)
+    return path

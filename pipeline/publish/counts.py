@@ -1,0 +1,46 @@
+"""Row counts read back from the shards (never from the build's own bookkeeping), for the
+card and for checks: rows per config, MCQ items per aspect and form, Conv samples per kind."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from pipeline.publish.layout import CONFIGS, shard_files
+
+
+def _column_counts(files: list[Path], columns: tuple[str, ...]) -> Counter[tuple[str, ...]]:
+    counter: Counter[tuple[str, ...]] = Counter()
+    for path in files:
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(columns=list(columns)):
+            values = [batch.column(c).to_pylist() for c in columns]
+            counter.update(zip(*values, strict=True))
+    return counter
+
+
+def shard_counts(out: Path) -> dict[str, Any]:
+    """{"mcq": {"rows", "bytes", "by_aspect_form": {aspect: {form: n}}}, "conv": {"rows",
+    "bytes", "by_kind": {kind: n}}}; `bytes` is the uncompressed size of the row groups."""
+    result: dict[str, Any] = {}
+    for name, cfg in CONFIGS.items():
+        files = shard_files(out, cfg)
+        meta = [pq.ParquetFile(p).metadata for p in files]
+        entry: dict[str, Any] = {
+            "rows": sum(m.num_rows for m in meta),
+            "bytes": sum(m.row_group(i).total_byte_size for m in meta for i in range(m.num_row_groups)),
+            "files": len(files),
+            "download_bytes": sum(p.stat().st_size for p in files),
+        }
+        if name == "mcq":
+            table: dict[str, dict[str, int]] = {}
+            for (aspect, form), n in sorted(_column_counts(files, ("aspect", "form")).items()):
+                table.setdefault(aspect, {})[form] = n
+            entry["by_aspect_form"] = table
+        else:
+            entry["by_kind"] = {k: n for (k,), n in sorted(_column_counts(files, ("kind",)).items())}
+        result[name] = entry
+    return result

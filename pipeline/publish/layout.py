@@ -1,0 +1,72 @@
+"""Where each config lives in the output folder, and its Arrow schema / `datasets` features.
+
+The `datasets` features are derived from the lead's explicit Arrow schemas (never from
+data); the optional `image` column is the `datasets` Image feature, whose Arrow type is
+struct{bytes: binary, path: string}. The features are stored in the Parquet schema metadata
+under the `huggingface` key, which is where `datasets` looks for them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from datasets import Features, Image
+
+from pipeline import arrow_schemas
+
+IMAGE_COLUMN = "image"
+SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str  # the `datasets` config name (and the JSON schema's name)
+    split: str
+    schema: pa.Schema  # without the image column
+
+    def folder(self, out: Path) -> Path:
+        return out / "data" / self.name
+
+    def pattern(self) -> str:
+        """The card's data_files glob, relative to the output folder."""
+        return f"data/{self.name}/{self.split}-*.parquet"
+
+
+CONFIGS: dict[str, Config] = {
+    "mcq": Config("mcq", "test", arrow_schemas.MCQ),
+    "conv": Config("conv", "train", arrow_schemas.CONV),
+}
+
+
+def features_for(schema: pa.Schema, with_image: bool) -> Features:
+    features = Features.from_arrow_schema(schema.remove_metadata())
+    if with_image:
+        features[IMAGE_COLUMN] = Image()
+    return features
+
+
+def arrow_schema_for(schema: pa.Schema, with_image: bool) -> pa.Schema:
+    """The schema the shards are written with: the explicit columns (plus `image`), with the
+    `datasets` feature metadata so that `load_dataset` decodes images."""
+    features = features_for(schema, with_image)
+    arrow = features.arrow_schema
+    # The derived schema must be the explicit one, column for column: nothing guessed.
+    base = pa.schema(list(arrow)[: len(schema)])
+    if not base.equals(schema.remove_metadata()):
+        raise ValueError(f"datasets features do not round-trip the Arrow schema: {schema}")
+    return arrow
+
+
+def shard_files(out: Path, config: Config) -> list[Path]:
+    """The config's shards in order (final names only, never temp files)."""
+    folder = config.folder(out)
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if (m := SHARD_NAME.match(p.name)) and m["split"] == config.split and p.is_file()
+    )

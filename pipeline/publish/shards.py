@@ -1,0 +1,212 @@
+"""Hub-ready Parquet shards: `<dest>/<split>-NNNNN-of-NNNNN.parquet`, streamed.
+
+Rows are consumed partition by partition and regrouped into fixed-size row groups, so the
+bytes depend only on the row stream (not on how it was partitioned). Shards are written
+under hidden temp names and renamed only when all are complete and their count is known:
+a partial file never appears under a final name.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.publish.layout import CONFIGS, SHARD_NAME, arrow_schema_for
+
+# In line with `datasets.Dataset.push_to_hub` (in-memory Arrow bytes per shard).
+DEFAULT_MAX_SHARD_BYTES = 500 * 1024 * 1024
+# `datasets` writes 100-row groups for image data and 1000 otherwise; the Hub viewer rejects
+# row groups above ~286 MiB in memory, so a group is also split until it is under this cap.
+IMAGE_ROW_GROUP_ROWS = 100
+TEXT_ROW_GROUP_ROWS = 1000
+DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024
+
+
+class ShardError(ValueError):
+    """A row does not fit the explicit schema; names the shard folder, split and record."""
+
+
+def default_row_group_rows(schema: pa.Schema) -> int:
+    return IMAGE_ROW_GROUP_ROWS if _binary_leaves(schema) else TEXT_ROW_GROUP_ROWS
+
+
+def write_shards(
+    dest: Path,
+    split: str,
+    partitions: Iterable[Iterable[dict[str, Any]]],
+    schema: pa.Schema,
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+    row_group_rows: int | None = None,
+    row_group_bytes: int = DEFAULT_ROW_GROUP_BYTES,
+) -> list[Path]:
+    """Write the rows of `partitions` (in order) as shards of `split` in `dest`; return the
+    final paths. Shards of `split` left in `dest` by an earlier run are removed. With no rows
+    at all, one valid empty shard is written so that the config still loads."""
+    if max_shard_bytes <= 0 or row_group_bytes <= 0:
+        raise ValueError("max_shard_bytes and row_group_bytes must be positive")
+    group_rows = row_group_rows or default_row_group_rows(schema)
+    dest.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    writer: pq.ParquetWriter | None = None
+    shard_bytes = 0
+    try:
+        for group in _groups(_chain(partitions), group_rows):
+            for table in _tables(group, schema, row_group_bytes, f"{dest}/{split}"):
+                if writer is not None and shard_bytes and shard_bytes + table.nbytes > max_shard_bytes:
+                    writer.close()
+                    writer = None
+                if writer is None:
+                    temps.append(_temp_name(dest, split, len(temps)))
+                    writer = _open(temps[-1], schema)
+                    shard_bytes = 0
+                writer.write_table(table, row_group_size=table.num_rows)
+                shard_bytes += table.nbytes
+        if writer is None:  # no rows: an empty shard still carries the schema and features
+            temps.append(_temp_name(dest, split, 0))
+            writer = _open(temps[-1], schema)
+        writer.close()
+        writer = None
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+        raise
+    finals = [dest / f"{split}-{i:05d}-of-{len(temps):05d}.parquet" for i in range(len(temps))]
+    for stale in dest.iterdir():
+        m = SHARD_NAME.match(stale.name)
+        if m and m["split"] == split and stale not in finals:
+            stale.unlink()
+    for temp, final in zip(temps, finals, strict=True):
+        temp.replace(final)
+    return finals
+
+
+def write_config_shards(
+    out: Path,
+    config: str,
+    partitions: Iterable[Iterable[dict[str, Any]]],
+    with_image: bool = False,
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+) -> list[Path]:
+    """Write `out/data/<config>/<split>-*.parquet` with the config's explicit schema (plus the
+    `image` column as the `datasets` Image feature when `with_image`)."""
+    cfg = CONFIGS[config]
+    schema = arrow_schema_for(cfg.schema, with_image)
+    return write_shards(cfg.folder(out), cfg.split, partitions, schema, max_shard_bytes)
+
+
+def _chain(partitions: Iterable[Iterable[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    for partition in partitions:
+        yield from partition
+
+
+def _groups(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    group: list[dict[str, Any]] = []
+    for row in rows:
+        group.append(row)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _tables(
+    rows: list[dict[str, Any]], schema: pa.Schema, max_bytes: int, where: str
+) -> Iterator[pa.Table]:
+    """One table for the group, halved (deterministically) until each is under max_bytes."""
+    table = _to_table(rows, schema, where)
+    if table.nbytes <= max_bytes or len(rows) == 1:
+        yield table
+        return
+    half = len(rows) // 2
+    yield from _tables(rows[:half], schema, max_bytes, where)
+    yield from _tables(rows[half:], schema, max_bytes, where)
+
+
+def _to_table(rows: list[dict[str, Any]], schema: pa.Schema, where: str) -> pa.Table:
+    names = set(schema.names)
+    for row in rows:
+        if row.keys() != names:  # from_pylist would silently null a missing column
+            missing = sorted(names - row.keys())
+            extra = sorted(row.keys() - names)
+            raise ShardError(
+                f"{where}: record {row.get('id')!r}: columns differ from the schema "
+                f"(missing {missing}, unexpected {extra})"
+            )
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError):
+        for row in rows:  # find and name the offending record
+            try:
+                pa.Table.from_pylist([row], schema=schema)
+            except (pa.ArrowException, TypeError, ValueError) as exc:
+                raise ShardError(f"{where}: record {row.get('id')!r}: {exc}") from None
+        raise
+
+
+def _temp_name(dest: Path, split: str, index: int) -> Path:
+    return dest / f".{split}-{index:05d}.parquet.tmp-{os.getpid()}"
+
+
+def _open(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    # Fixed options (the same rows give the same bytes); no dictionary or min/max statistics
+    # on image bytes, where they only cost space.
+    leaves = _leaf_paths(schema)
+    binary = set(_binary_leaves(schema))
+    plain = [p for p in leaves if p not in binary]
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression="zstd",
+        compression_level=3,
+        use_dictionary=plain,
+        write_statistics=plain,
+        version="2.6",
+        data_page_version="1.0",
+        store_schema=True,
+    )
+
+
+def _leaf_paths(schema: pa.Schema) -> list[str]:
+    return list(_parquet_leaves(schema))
+
+
+@cache
+def _parquet_leaves(schema: pa.Schema) -> tuple[str, ...]:
+    # The Parquet column paths (e.g. "image.bytes", "options.list.element") as the writer
+    # names them: read back from an empty file written with this schema.
+    sink = io.BytesIO()
+    pq.ParquetWriter(sink, schema).close()
+    parquet_schema = pq.ParquetFile(io.BytesIO(sink.getvalue())).schema
+    return tuple(parquet_schema.column(i).path for i in range(len(parquet_schema)))
+
+
+def _binary_leaves(schema: pa.Schema) -> list[str]:
+    parquet_schema_paths = _parquet_leaves(schema)
+    binary_fields = _binary_field_paths(schema)
+    return [p for p in parquet_schema_paths if p in binary_fields]
+
+
+def _binary_field_paths(schema: pa.Schema) -> set[str]:
+    found: set[str] = set()
+
+    def walk(prefix: str, dtype: pa.DataType) -> None:
+        if pa.types.is_struct(dtype):
+            for i in range(dtype.num_fields):
+                child = dtype.field(i)
+                walk(f"{prefix}.{child.name}", child.type)
+        elif pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+            found.add(prefix)
+
+    for field in schema:
+        walk(field.name, field.type)
+    return found

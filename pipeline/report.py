@@ -1,0 +1,24 @@
+"""The summary a build prints: where the output is, and counts a user checks first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def print_build_report(manifest: dict[str, Any], out: Path, quiet: bool = False) -> None:
+    counts = manifest["counts"]
+    lines = [f"scenes: {counts.get('scenes', 0)}"]
+    for section in ("mcq", "conv"):
+        if section in counts:
+            lines.append(f"{section}: {counts[section].get('total', 0)} items")
+            for key in ("by_aspect_form", "by_kind", "skipped"):
+                for name, n in sorted(counts[section].get(key, {}).items()):
+                    lines.append(f"  {key.replace('by_', '')} {name}: {n}")
+    quarantined = sum(
+        sum(c["quarantined"].values()) for c in manifest["records"].values()
+    )
+    lines.append(f"input records quarantined: {quarantined} (see {out / 'quarantine'})")
+    if not quiet:
+        print("\n".join(lines))
+    print(f"output: {out.resolve()}")

@@ -1,0 +1,178 @@
+"""Runs a build: the split stage in this process, then the partition stages on Dask (the
+synchronous scheduler for one worker, a local `distributed` cluster for several, or an
+existing cluster by address). Stage results are read back in partition order, so what is
+written never depends on where or when a partition ran."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dask
+
+from pipeline.config import BuildOptions, content_options
+from pipeline.ingest.inputs import Inputs, plan_inputs
+from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
+from pipeline.ledger import Ledger
+from pipeline.parquet_io import read_json_file, write_json, write_jsonl
+from pipeline.progress import Progress
+from pipeline.stages import SideFiles, WorkLayout, load_result
+
+# Partitions come from the input size, never from the worker count.
+BYTES_PER_PARTITION = 32 * 1024 * 1024
+MIN_PARTITIONS, MAX_PARTITIONS = 4, 1024
+
+
+def choose_partitions(inputs: Inputs, requested: int) -> int:
+    if requested > 0:
+        return requested
+    total = sum(f.path.stat().st_size for f in inputs.files)
+    return max(MIN_PARTITIONS, min(MAX_PARTITIONS, math.ceil(total / BYTES_PER_PARTITION)))
+
+
+@dataclass
+class StageRunner:
+    """Maps a stage function over partitions with the chosen Dask scheduler."""
+
+    client: Any = None  # distributed.Client, or None for the synchronous scheduler
+
+    def map(self, fn: Callable[..., dict], parts: list[int], *args: Any) -> list[dict]:
+        if not parts:
+            return []
+        tasks = [dask.delayed(fn, pure=False)(*args[:1], part, *args[1:]) for part in parts]
+        if self.client is None:
+            return list(dask.compute(*tasks, scheduler="synchronous"))
+        return list(self.client.gather(self.client.compute(tasks)))
+
+
+@contextmanager
+def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
+    if options.scheduler:
+        from distributed import Client
+
+        with Client(options.scheduler) as client:
+            yield StageRunner(client)
+    elif options.workers > 1:
+        from distributed import Client, LocalCluster
+
+        with (
+            LocalCluster(
+                n_workers=options.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield StageRunner(client)
+    else:
+        yield StageRunner(None)
+
+
+@dataclass
+class BuildState:
+    options: BuildOptions
+    inputs: Inputs
+    layout: WorkLayout
+    num_partitions: int
+    side: SideFiles
+    ledger: Ledger = field(default_factory=Ledger)
+    stage_results: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def side_files(inputs: Inputs) -> SideFiles:
+    def path(name: str) -> str | None:
+        found = inputs.side_file(name)
+        return str(found) if found else None
+
+    return SideFiles(
+        path("object_alias.txt"), path("relationship_alias.txt"), path("object_synsets.json")
+    )
+
+
+def run_split(state: BuildState, progress: Progress) -> None:
+    """Stream the inputs into partition buckets, once: a finished split leaves a marker."""
+    split_dir = state.layout.split
+    marker = split_dir / "_SUCCESS.json"
+    if marker.exists():
+        done = read_json_file(marker)
+        state.ledger.merge_result(done["ledger"], done["quarantine"])
+        progress.log("[split] reusing the finished split")
+        return
+    shutil.rmtree(split_dir, ignore_errors=True)
+    split_dir.mkdir(parents=True)
+    ledger, split_state = Ledger(), SplitState()
+    files = list(ordered_files(state.inputs))
+    for f in progress.track(files, "split", total=len(files)):
+        split_file(f, split_dir, state.num_partitions, split_state, ledger)
+    write_categories(split_dir, split_state)
+    write_json(marker, {"ledger": ledger.to_dict(), "quarantine": ledger.quarantine_rows})
+    state.ledger.merge(ledger)
+
+
+def run_partition_stage(
+    state: BuildState,
+    runner: StageRunner,
+    progress: Progress,
+    stage: str,
+    fn: Callable[..., dict],
+    *args: Any,
+) -> list[dict]:
+    """Run `fn(layout, part, *args)` for every partition without a marker; return all
+    results in partition order (finished ones are read back, not redone)."""
+    parts = range(state.num_partitions)
+    todo = [p for p in parts if load_result(state.layout, stage, p) is None]
+    if len(todo) < state.num_partitions:
+        progress.log(f"[{stage}] {state.num_partitions - len(todo)} partitions already done")
+    for _ in progress.track(
+        runner.map(fn, todo, state.layout, *args), stage, total=len(todo)
+    ):
+        pass
+    results = [load_result(state.layout, stage, p) for p in parts]
+    state.stage_results[stage] = results
+    for result in results:
+        if "ledger" in result:
+            state.ledger.merge_result(result["ledger"], result["quarantine"])
+    return results
+
+
+def write_quarantine(out: Path, ledger: Ledger) -> list[Path]:
+    """<out>/quarantine/<input file>.jsonl, rows in input order of discovery."""
+    folder = out / "quarantine"
+    shutil.rmtree(folder, ignore_errors=True)
+    by_file: dict[str, list[dict]] = {}
+    for row in ledger.quarantine_rows:
+        by_file.setdefault(row["file"], []).append(row)
+    written = []
+    for label, rows in sorted(by_file.items()):
+        path = folder / f"{label}.jsonl"
+        write_jsonl(path, rows)
+        written.append(path)
+    return written
+
+
+def prepare(options: BuildOptions) -> BuildState:
+    """Plan the run; work left by an interrupted run is reused only if it was made by the
+    same inputs (path, size, mtime) and the same content options."""
+    inputs = plan_inputs(options.coco_instances, options.coco_captions, options.vg_dir)
+    layout = WorkLayout(options.out / "_work")
+    num_partitions = choose_partitions(inputs, options.partitions)
+    signature = {
+        "options": content_options(options),
+        "partitions": num_partitions,
+        "inputs": [
+            [str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns]
+            for f in (*inputs.files,)
+        ],
+    }
+    run_file = layout.root / "run.json"
+    if run_file.exists() and read_json_file(run_file) != signature:
+        shutil.rmtree(layout.root)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    write_json(run_file, signature)
+    return BuildState(options, inputs, layout, num_partitions, side_files(inputs))

@@ -1,0 +1,92 @@
+"""Stage functions over one plain partition. Dask only schedules them (runner.py); each can
+be called directly in a test. A stage writes its outputs, then a result file that is also
+its completion marker: a rerun skips partitions whose marker exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline import arrow_schemas
+from pipeline.ingest.split import read_categories, read_partition
+from pipeline.jsonstream import load_small_json
+from pipeline.ledger import Ledger
+from pipeline.normalize import Vocabulary
+from pipeline.parquet_io import read_json_file, write_json, write_table
+from pipeline.scenes import SceneContext, build_scenes
+
+
+@dataclass(frozen=True)
+class WorkLayout:
+    """Where a run keeps its intermediate files (under <out>/_work)."""
+
+    root: Path
+
+    @property
+    def split(self) -> Path:
+        return self.root / "split"
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    def part_file(self, stage: str, part: int, suffix: str) -> Path:
+        return self.stage_dir(stage) / f"part-{part:05d}{suffix}"
+
+    def marker(self, stage: str, part: int) -> Path:
+        return self.part_file(stage, part, ".result.json")
+
+
+@dataclass(frozen=True)
+class SideFiles:
+    """VG alias lists and synset maps, by path (each worker loads them once)."""
+
+    object_alias: str | None = None
+    relationship_alias: str | None = None
+    object_synsets: str | None = None
+
+
+@lru_cache(maxsize=4)
+def scene_context(split_dir: str, side: SideFiles) -> SceneContext:
+    vocab = Vocabulary.load(
+        Path(side.object_alias) if side.object_alias else None,
+        Path(side.relationship_alias) if side.relationship_alias else None,
+    )
+    synsets: dict[str, str] = {}
+    if side.object_synsets:
+        raw = load_small_json(Path(side.object_synsets))
+        synsets = {k.strip().lower(): v for k, v in raw.items() if isinstance(v, str)}
+    return SceneContext(read_categories(Path(split_dir)), vocab, synsets)
+
+
+def scene_stage(layout: WorkLayout, part: int, side: SideFiles) -> dict[str, Any]:
+    """Routed records of one partition -> scenes Parquet + ledger result."""
+    ctx = scene_context(str(layout.split), side)
+    ledger = Ledger()
+    scenes = build_scenes(list(read_partition(layout.split, part)), ctx, ledger)
+    write_table(layout.part_file("scenes", part, ".parquet"), scenes, arrow_schemas.SCENE)
+    result = {
+        "part": part,
+        "scenes": len(scenes),
+        "ledger": ledger.to_dict(),
+        "quarantine": ledger.quarantine_rows,
+    }
+    write_json(layout.marker("scenes", part), result)
+    return result
+
+
+def load_result(layout: WorkLayout, stage: str, part: int) -> dict[str, Any] | None:
+    marker = layout.marker(stage, part)
+    return read_json_file(marker) if marker.exists() else None
+
+
+def stats_stage(layout: WorkLayout, part: int) -> dict[str, Any]:
+    """Counts over one partition's scenes, merged later into global statistics."""
+    from pipeline.mcq.stats import scene_stats
+    from pipeline.parquet_io import read_rows
+
+    stats = scene_stats(read_rows(layout.part_file("scenes", part, ".parquet")))
+    result = {"part": part, "stats": stats}
+    write_json(layout.marker("stats", part), result)
+    return result
