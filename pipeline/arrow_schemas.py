@@ -57,9 +57,7 @@ SCENE = pa.schema(
     ]
 )
 
-DISTRACTOR = pa.struct(
-    [("option", pa.string()), ("source", pa.string()), ("object_ids", STR_LIST)]
-)
+DISTRACTOR = pa.struct([("option", pa.string()), ("source", pa.string()), ("object_ids", STR_LIST)])
 MCQ = pa.schema(
     [
         ("id", pa.string()),

@@ -11,6 +11,8 @@ from typing import Any
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
 from pipeline.manifest import build_manifest
+from pipeline.mcq.stage import mcq_stage
+from pipeline.mcq.stats import merge_stats
 from pipeline.parquet_io import write_json
 from pipeline.progress import Progress
 from pipeline.runner import (
@@ -20,8 +22,6 @@ from pipeline.runner import (
     stage_runner,
     write_quarantine,
 )
-from pipeline.mcq.stage import mcq_stage
-from pipeline.mcq.stats import merge_stats
 from pipeline.stages import scene_stage, stats_stage
 
 
@@ -44,7 +44,7 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     state = prepare(options)
     progress.log(
         f"[build] {len(state.inputs.files)} input files, {state.num_partitions} partitions, "
-        f"{'scheduler ' + options.scheduler if options.scheduler else f'{options.workers} worker(s)'}"
+        + (f"scheduler {options.scheduler}" if options.scheduler else f"{options.workers} worker(s)")
     )
     run_split(state, progress)
     with stage_runner(options) as runner:
@@ -89,7 +89,9 @@ def write_partitions_as_shards(state, config: str, split: str) -> None:
     rows = []
     for part in range(state.num_partitions):
         rows.extend(read_rows(state.layout.part_file(config, part, ".parquet")))
-    write_table(dest / f"{split}-00000-of-00001.parquet", rows, getattr(arrow_schemas, config.upper()))
+    write_table(
+        dest / f"{split}-00000-of-00001.parquet", rows, getattr(arrow_schemas, config.upper())
+    )
 
 
 def _only_parquet(folder: str, names: list[str]) -> list[str]:

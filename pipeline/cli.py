@@ -9,7 +9,7 @@ from importlib import import_module
 from pipeline import __version__
 from pipeline.errors import InputError
 
-COMMANDS = ("build",)
+COMMANDS = ("build", "validate", "publish", "export")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -59,9 +59,7 @@ class Ledger:
     def skip(self, label: str, reason: str, n: int = 1) -> None:
         self._counts(label).skipped[reason] += n
 
-    def quarantine(
-        self, label: str, where: str, reason: str, detail: str, record: Any
-    ) -> None:
+    def quarantine(self, label: str, where: str, reason: str, detail: str, record: Any) -> None:
         self._counts(label).quarantined[reason] += 1
         self.quarantine_rows.append(
             {"file": label, "where": where, "reason": reason, "detail": detail, "record": record}

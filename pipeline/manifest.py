@@ -48,7 +48,9 @@ def output_files(out: Path) -> list[Path]:
         for p in out.rglob("*")
         if p.is_file()
         and p.name != "manifest.json"
-        and not any(part.startswith("_") or part.startswith(".") for part in p.relative_to(out).parts)
+        and not any(
+            part.startswith("_") or part.startswith(".") for part in p.relative_to(out).parts
+        )
     )
 
 

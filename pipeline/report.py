@@ -15,9 +15,7 @@ def print_build_report(manifest: dict[str, Any], out: Path, quiet: bool = False)
             for key in ("by_aspect_form", "by_kind", "skipped"):
                 for name, n in sorted(counts[section].get(key, {}).items()):
                     lines.append(f"  {key.replace('by_', '')} {name}: {n}")
-    quarantined = sum(
-        sum(c["quarantined"].values()) for c in manifest["records"].values()
-    )
+    quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())
     lines.append(f"input records quarantined: {quarantined} (see {out / 'quarantine'})")
     if not quiet:
         print("\n".join(lines))

@@ -129,9 +129,7 @@ def run_partition_stage(
     todo = [p for p in parts if load_result(state.layout, stage, p) is None]
     if len(todo) < state.num_partitions:
         progress.log(f"[{stage}] {state.num_partitions - len(todo)} partitions already done")
-    for _ in progress.track(
-        runner.map(fn, todo, state.layout, *args), stage, total=len(todo)
-    ):
+    for _ in progress.track(runner.map(fn, todo, state.layout, *args), stage, total=len(todo)):
         pass
     results = [load_result(state.layout, stage, p) for p in parts]
     state.stage_results[stage] = results

@@ -387,9 +387,7 @@ def mark_duplicates(objects: list[dict[str, Any]]) -> None:
             kept[obj["name"]].append(obj)
 
 
-def build_scenes(
-    rows: list[dict[str, Any]], ctx: SceneContext, ledger
-) -> list[dict[str, Any]]:
+def build_scenes(rows: list[dict[str, Any]], ctx: SceneContext, ledger) -> list[dict[str, Any]]:
     """All scenes of one partition, sorted by (hash, scene_id)."""
     grouped: dict[str, list[Routed]] = defaultdict(list)
     for row in rows:

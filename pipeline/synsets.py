@@ -3,10 +3,10 @@ carry none): the most frequent noun sense, which is what VG's own synset maps us
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def first_noun_synset(name: str) -> str | None:
     from nltk.corpus import wordnet as wn
 

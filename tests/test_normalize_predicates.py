@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from pipeline.normalize import Vocabulary
-from tests.test_normalize_text_names import sample_data
+
+
+def sample_data() -> Path:
+    """The shared sample; CI sets MSG_SAMPLE_DATA, and a set variable must point somewhere."""
+    env = os.environ.get("MSG_SAMPLE_DATA")
+    root = Path(env or "/work/shared/data")
+    if not (root / "vg").is_dir():
+        if env:
+            pytest.fail(f"MSG_SAMPLE_DATA={env} is set but {root / 'vg'} does not exist")
+        pytest.skip(f"no sample data at {root} (set MSG_SAMPLE_DATA)")
+    return root
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,8 @@ def test_exceptions_win_over_vg_alias_file(vg_vocab: Vocabulary) -> None:
     for raw, name in [("glasses", "glasses"), ("jeans", "jeans"), ("pants", "pants")]:
         assert vg_vocab.object_name(raw) == name
     assert vg_vocab.object_name("shorts") == "shorts"
+    assert vg_vocab.object_name("vases") == "vase"  # the file chains vases -> vas -> va
+    assert vg_vocab.object_name("wine glasses") == "wine glass"
 
 
 def test_vg_object_alias_file(vg_vocab: Vocabulary) -> None:
@@ -105,7 +107,13 @@ def test_vg_object_alias_file(vg_vocab: Vocabulary) -> None:
 
 def test_alias_lines_chain_to_first_target() -> None:
     aliases = parse_alias_lines(["near,next to", "next to,is next to", "Saver,savers"])
-    assert aliases == {"near": "near", "next to": "near", "is next to": "near", "saver": "saver", "savers": "saver"}
+    assert aliases == {
+        "near": "near",
+        "next to": "near",
+        "is next to": "near",
+        "saver": "saver",
+        "savers": "saver",
+    }
 
 
 def test_vocabulary_loaded_once() -> None:

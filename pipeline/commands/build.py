@@ -20,27 +20,63 @@ def add_parser(subparsers) -> None:
         argument_default=None,
     )
     a = p.add_argument
-    a("--coco-instances", action="append", type=Path, metavar="FILE", default=[],
-      help="COCO instances JSON (repeat for train and val)")
-    a("--coco-captions", action="append", type=Path, metavar="FILE", default=[],
-      help="COCO captions JSON (repeat for train and val)")
-    a("--vg-dir", type=Path, metavar="DIR",
-      help="Visual Genome folder: image_data.json, objects.json, attributes.json, "
-      "relationships.json, optional synset maps and alias lists")
+    a(
+        "--coco-instances",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        default=[],
+        help="COCO instances JSON (repeat for train and val)",
+    )
+    a(
+        "--coco-captions",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        default=[],
+        help="COCO captions JSON (repeat for train and val)",
+    )
+    a(
+        "--vg-dir",
+        type=Path,
+        metavar="DIR",
+        help="Visual Genome folder: image_data.json, objects.json, attributes.json, "
+        "relationships.json, optional synset maps and alias lists",
+    )
     a("--images-dir", type=Path, metavar="DIR", help="folder of image files (optional)")
     a("--out", type=Path, metavar="DIR", help=f"output folder (default {d.out})")
     a("--seed", type=int, help=f"seed for every per-item choice (default {d.seed})")
-    a("--workers", type=int, metavar="N",
-      help=f"worker processes; more than 1 starts a local Dask cluster (default {d.workers})")
+    a(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"worker processes; more than 1 starts a local Dask cluster (default {d.workers})",
+    )
     a("--scheduler", metavar="ADDRESS", help="address of an existing Dask scheduler")
-    a("--partitions", type=int, metavar="N",
-      help="number of scene partitions (default: from the input size)")
-    a("--tuning-fraction", type=float, metavar="F",
-      help=f"share of images for MSG-Conv; the rest go to MSG-MCQ (default {d.tuning_fraction})")
-    a("--count-cap", type=int, metavar="N",
-      help=f"largest count asked about (default {d.count_cap})")
-    a("--circular", action="store_const", const=True,
-      help="add rotated copies of each mcq item for CircularEval")
+    a(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="number of scene partitions (default: from the input size)",
+    )
+    a(
+        "--tuning-fraction",
+        type=float,
+        metavar="F",
+        help=f"share of images for MSG-Conv; the rest go to MSG-MCQ (default {d.tuning_fraction})",
+    )
+    a(
+        "--count-cap",
+        type=int,
+        metavar="N",
+        help=f"largest count asked about (default {d.count_cap})",
+    )
+    a(
+        "--circular",
+        action="store_const",
+        const=True,
+        help="add rotated copies of each mcq item for CircularEval",
+    )
     a("--config", type=Path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 

@@ -50,7 +50,7 @@ class Buckets:
 
     def commit(self) -> None:
         """Give the finished buckets their final names (a partial file never has one)."""
-        for part, handle in sorted(self.handles.items()):
+        for _, handle in sorted(self.handles.items()):
             handle.close()
             tmp = Path(handle.name)
             tmp.replace(tmp.with_suffix(""))

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.hashing import seeded_rng, stable_hash64
-from pipeline.mcq.referents import Referent, phrase_for, referents, related, same_name
+from pipeline.mcq.referents import (
+    Referent,
+    askable,
+    can_refer,
+    phrase_for,
+    referents,
+    related,
+    same_name,
+)
 from pipeline.mcq.stats import Stats
 from pipeline.normalize import are_confusable, attribute_values
 
@@ -143,17 +151,21 @@ def entity_region_facts(ctx: FactContext) -> list[Fact]:
     scene = ctx.scene
     eligible = [
         g
-        for g in ctx.groups
+        for g in askable(ctx.groups)
         if not g.main["iscrowd"] and g.main["bbox"][2] * g.main["bbox"][3] >= ctx.min_count_area
     ]
     eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
     facts = []
     for g in eligible[:REGION_FACTS_PER_SCENE]:
         box = normalized_box(g.main["bbox"], scene["width"], scene["height"])
-        popular = [n for n in ctx.stats.popular_names() if n != g.name]
-        cands = [Distractor(n, "absent", [], PLAUSIBLE) for n in popular[:200]]
+        present = sorted(coco_categories_present(ctx))
+        cands = [Distractor(c, "absent", [], PLAUSIBLE) for c in ctx.stats.cooccurring(present)]
         cands += [Distractor(c, "absent", [], FALLBACK) for c in ctx.stats.popular_categories()]
-        cands = [c for c in _dedupe(cands) if ctx.absent(c.option) and not related(c.option, g.name)]
+        popular = [n for n in ctx.stats.popular_names()[:200] if can_refer(n)]
+        cands += [Distractor(n, "absent", [], FALLBACK) for n in popular]
+        cands = [
+            c for c in _dedupe(cands) if ctx.absent(c.option) and not related(c.option, g.name)
+        ]
         facts.append(
             Fact(
                 "entity_region",
@@ -196,7 +208,9 @@ def number_facts(ctx: FactContext) -> list[Fact]:
             ctx.skip("number", "over_cap")
             continue
         evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
-        facts.append(_number_fact(ctx, category, len(objs), [o["object_id"] for o in objs], evidence))
+        facts.append(
+            _number_fact(ctx, category, len(objs), [o["object_id"] for o in objs], evidence)
+        )
     # One zero count per image, about a plausible absent category.
     absent = absent_category_distractors(ctx, "")
     if absent:
@@ -235,7 +249,7 @@ def _action_pool(value: str) -> list[str] | None:
 def attribute_facts_for(aspect: str) -> Callable[[FactContext], list[Fact]]:
     def generate(ctx: FactContext) -> list[Fact]:
         facts = []
-        for g in ctx.groups:
+        for g in askable(ctx.groups):
             values = g.values(aspect)
             if not values:
                 continue
@@ -304,19 +318,37 @@ SPATIAL_PAIRS_PER_SCENE = 3
 MIN_SPATIAL_AREA_SHARE = 0.005
 
 
-def direction(a: list[float], b: list[float], width: int, height: int, margin: float) -> set[str]:
-    """Directions of box a relative to box b that hold with a clear margin."""
+def direction(
+    a: list[float], b: list[float], width: int, height: int, margin: float, slack: float = 0.0
+) -> set[str]:
+    """Directions of box a relative to box b that hold with a clear margin: centres apart by
+    margin x image size, and both edges on that side. `slack` (pixels) makes every test
+    stricter (> 0) or looser (< 0)."""
     ax, ay, bx, by = a[0] + a[2] / 2, a[1] + a[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
+
+    def before(p: list[float], q: list[float], pc: float, qc: float, axis: int, size: int):
+        lo, ext = p[axis], p[axis] + p[axis + 2]
+        return (
+            pc + margin * size + slack < qc
+            and lo + slack < q[axis]
+            and ext + slack < q[axis] + q[axis + 2]
+        )
+
     found = set()
-    if ax + margin * width < bx and a[0] < b[0] and a[0] + a[2] < b[0] + b[2]:
+    if before(a, b, ax, bx, 0, width):
         found.add("left")
-    if bx + margin * width < ax and b[0] < a[0] and b[0] + b[2] < a[0] + a[2]:
+    if before(b, a, bx, ax, 0, width):
         found.add("right")
-    if ay + margin * height < by and a[1] < b[1] and a[1] + a[3] < b[1] + b[3]:
+    if before(a, b, ay, by, 1, height):
         found.add("above")
-    if by + margin * height < ay and b[1] < a[1] and b[1] + b[3] < a[1] + a[3]:
+    if before(b, a, by, ay, 1, height):
         found.add("below")
     return found
+
+
+# Boxes are clipped to the image by up to BOX_TOLERANCE_PX: a direction must hold, and no
+# other hold, even when every edge moves by more than that.
+SPATIAL_SLACK_PX = 3.0
 
 
 def spatial_facts(ctx: FactContext) -> list[Fact]:
@@ -324,7 +356,7 @@ def spatial_facts(ctx: FactContext) -> list[Fact]:
     image_area = scene["width"] * scene["height"]
     unique = [
         g
-        for g in ctx.groups
+        for g in askable(ctx.groups)
         if not g.main["iscrowd"]
         and g.main["bbox"][2] * g.main["bbox"][3] >= MIN_SPATIAL_AREA_SHARE * image_area
         and len(same_name(ctx.groups, g.name)) == 1
@@ -336,9 +368,10 @@ def spatial_facts(ctx: FactContext) -> list[Fact]:
     for a, b in pairs:
         if len(facts) == SPATIAL_PAIRS_PER_SCENE:
             break
-        found = direction(a.main["bbox"], b.main["bbox"], scene["width"], scene["height"],
-                          ctx.spatial_margin)
-        if len(found) != 1:
+        args = (a.main["bbox"], b.main["bbox"], scene["width"], scene["height"])
+        found = direction(*args, ctx.spatial_margin, SPATIAL_SLACK_PX)
+        loose = direction(*args, ctx.spatial_margin, -SPATIAL_SLACK_PX)
+        if len(found) != 1 or loose != found:
             ctx.skip("spatial", "boxes_nearly_align" if not found else "two_directions")
             continue
         (value,) = found
@@ -378,7 +411,7 @@ def relation_facts(ctx: FactContext) -> list[Fact]:
         if pred not in asked:
             continue
         s, o = group_of.get(rel["subject_id"]), group_of.get(rel["object_id"])
-        if s is None or o is None or s is o:
+        if s is None or o is None or s is o or not (can_refer(s.name) and can_refer(o.name)):
             continue
         if len(same_name(ctx.groups, s.name)) != 1 or len(same_name(ctx.groups, o.name)) != 1:
             ctx.skip("relation", "ambiguous_referent")
@@ -442,8 +475,9 @@ def existence_facts(ctx: FactContext) -> list[Fact]:
         for category in positives:
             objs = present[category]
             evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
-            facts.append(_existence(setting, category, True, [o["object_id"] for o in objs],
-                                    evidence))
+            facts.append(
+                _existence(setting, category, True, [o["object_id"] for o in objs], evidence)
+            )
         for category in negatives:
             facts.append(_existence(setting, category, False, [], list(ctx.scene["evidence_ids"])))
     return facts

@@ -17,6 +17,21 @@ def related(a: str, b: str) -> bool:
     return a == b or names_related(a, b)
 
 
+@lru_cache(maxsize=1)
+def _not_referring() -> tuple[frozenset[str], int]:
+    from pipeline.mcq.facts import item_rules
+
+    rules = item_rules()["referents"]
+    return frozenset(rules["not_referring"]), rules["max_words"]
+
+
+def can_refer(name: str) -> bool:
+    """VG names like "thing" or "floor is wood" cannot be the subject of a question."""
+    stop, max_words = _not_referring()
+    words = name.split()
+    return name not in stop and 0 < len(words) <= max_words and " is " not in f" {name} "
+
+
 def live_objects(scene: dict[str, Any]) -> list[dict[str, Any]]:
     """Objects that are not a recorded duplicate of another."""
     return [o for o in scene["objects"] if o["duplicate_of"] is None]
@@ -71,6 +86,10 @@ def referents(scene: dict[str, Any]) -> list[Referent]:
         target.members.append(obj)
         by_id[obj["object_id"]] = target
     return groups
+
+
+def askable(groups: list[Referent]) -> list[Referent]:
+    return [g for g in groups if can_refer(g.name)]
 
 
 def same_name(groups: list[Referent], name: str) -> list[Referent]:

@@ -64,8 +64,10 @@ class Stats:
         return [v for _, v in sorted(pairs, key=lambda p: (-p[0], p[1]))]
 
     def popular_categories(self) -> list[str]:
-        counts = self.data.get("category_images", {})
-        return sorted(counts, key=lambda c: (-counts[c], c))
+        if not hasattr(self, "_categories"):
+            counts = self.data.get("category_images", {})
+            self._categories = sorted(counts, key=lambda c: (-counts[c], c))
+        return self._categories
 
     def cooccurring(self, present: list[str]) -> list[str]:
         """Categories ranked by how often they appear with the present ones."""
@@ -77,5 +79,7 @@ class Stats:
         return sorted(score, key=lambda c: (-score[c], c))
 
     def popular_names(self) -> list[str]:
-        counts = self.data.get("name_images", {})
-        return sorted(counts, key=lambda c: (-counts[c], c))
+        if not hasattr(self, "_names"):
+            counts = self.data.get("name_images", {})
+            self._names = sorted(counts, key=lambda c: (-counts[c], c))
+        return self._names

@@ -151,7 +151,8 @@ def _names_a_color(word: str, nouns: tuple) -> bool:
     if _color_adjective(word):
         return True
     return any(
-        s.lexname() == "noun.attribute" and any(h.name() in _COLOR_ROOTS for h in lexicon.closure(s))
+        s.lexname() == "noun.attribute"
+        and any(h.name() in _COLOR_ROOTS for h in lexicon.closure(s))
         for s in nouns
     )
 

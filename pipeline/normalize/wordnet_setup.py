@@ -131,9 +131,10 @@ def _download(data_dir: Path) -> Path:
     return dest
 
 
-def install_wordnet(data_dir: Path | None = None, source: Path = SYSTEM_WORDNET) -> Path:
+def install_wordnet(data_dir: Path | None = None, source: Path | None = None) -> Path:
     """Put WordNet under `data_dir` (default: `target_data_dir()`) and check it loads."""
     data_dir = data_dir or target_data_dir()
+    source = source or SYSTEM_WORDNET
     errors: list[str] = []
     if (source / "data.noun").is_file():
         try:

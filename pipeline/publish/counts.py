@@ -31,7 +31,9 @@ def shard_counts(out: Path) -> dict[str, Any]:
         meta = [pq.ParquetFile(p).metadata for p in files]
         entry: dict[str, Any] = {
             "rows": sum(m.num_rows for m in meta),
-            "bytes": sum(m.row_group(i).total_byte_size for m in meta for i in range(m.num_row_groups)),
+            "bytes": sum(
+                m.row_group(i).total_byte_size for m in meta for i in range(m.num_row_groups)
+            ),
             "files": len(files),
             "download_bytes": sum(p.stat().st_size for p in files),
         }
@@ -41,6 +43,8 @@ def shard_counts(out: Path) -> dict[str, Any]:
                 table.setdefault(aspect, {})[form] = n
             entry["by_aspect_form"] = table
         else:
-            entry["by_kind"] = {k: n for (k,), n in sorted(_column_counts(files, ("kind",)).items())}
+            entry["by_kind"] = {
+                k: n for (k,), n in sorted(_column_counts(files, ("kind",)).items())
+            }
         result[name] = entry
     return result

@@ -9,10 +9,13 @@ under the `huggingface` key, which is where `datasets` looks for them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from datasets import Features, Image
 
 from pipeline import arrow_schemas
@@ -70,3 +73,15 @@ def shard_files(out: Path, config: Config) -> list[Path]:
         for p in folder.iterdir()
         if (m := SHARD_NAME.match(p.name)) and m["split"] == config.split and p.is_file()
     )
+
+
+def has_image_column(out: Path, config: Config) -> bool:
+    files = shard_files(out, config)
+    return bool(files) and IMAGE_COLUMN in pq.read_schema(files[0]).names
+
+
+def iter_rows(out: Path, config: Config, batch_size: int = 256) -> Iterator[dict[str, Any]]:
+    """The config's rows in shard order, a batch at a time (never the whole table)."""
+    for path in shard_files(out, config):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+            yield from batch.to_pylist()

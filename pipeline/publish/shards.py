@@ -59,7 +59,11 @@ def write_shards(
     try:
         for group in _groups(_chain(partitions), group_rows):
             for table in _tables(group, schema, row_group_bytes, f"{dest}/{split}"):
-                if writer is not None and shard_bytes and shard_bytes + table.nbytes > max_shard_bytes:
+                if (
+                    writer is not None
+                    and shard_bytes
+                    and shard_bytes + table.nbytes > max_shard_bytes
+                ):
                     writer.close()
                     writer = None
                 if writer is None:
@@ -95,12 +99,15 @@ def write_config_shards(
     partitions: Iterable[Iterable[dict[str, Any]]],
     with_image: bool = False,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+    row_group_rows: int | None = None,
 ) -> list[Path]:
     """Write `out/data/<config>/<split>-*.parquet` with the config's explicit schema (plus the
     `image` column as the `datasets` Image feature when `with_image`)."""
     cfg = CONFIGS[config]
     schema = arrow_schema_for(cfg.schema, with_image)
-    return write_shards(cfg.folder(out), cfg.split, partitions, schema, max_shard_bytes)
+    return write_shards(
+        cfg.folder(out), cfg.split, partitions, schema, max_shard_bytes, row_group_rows
+    )
 
 
 def _chain(partitions: Iterable[Iterable[dict[str, Any]]]) -> Iterator[dict[str, Any]]:

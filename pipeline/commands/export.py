@@ -1,0 +1,78 @@
+"""`msg export OUT --format FORMAT --dest DIR`: files for LLaVA, lmms-eval and VLMEvalKit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+HELP = "write LLaVA training JSON, an lmms-eval task folder or a VLMEvalKit TSV"
+FORMATS = ("llava", "lmms-eval", "vlmevalkit")
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help=HELP, description=HELP + " from an output folder.")
+    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--dest", required=True, type=Path, metavar="DIR", help="folder to write")
+    p.add_argument(
+        "--include-mcq",
+        action="store_true",
+        help="llava: also add MSG-MCQ items as single-turn samples (they are the test set)",
+    )
+    p.add_argument(
+        "--dataset-path",
+        metavar="ID_OR_DIR",
+        help="lmms-eval: Hub id or local folder the task loads (default: OUT)",
+    )
+    p.add_argument(
+        "--images-dir",
+        type=Path,
+        metavar="DIR",
+        help="lmms-eval: folder of images when the dataset does not embed them",
+    )
+    p.add_argument(
+        "--image-prefix",
+        default="",
+        metavar="PREFIX",
+        help="llava: put before file names of images not embedded (e.g. coco/val2017/)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.publish.layout import CONFIGS, shard_files
+
+    if not args.out.is_dir():
+        raise InputError(args.out, "output folder not found")
+    needed = ["conv"] if args.format == "llava" else ["mcq"]
+    if args.format == "llava" and args.include_mcq:
+        needed.append("mcq")
+    for name in needed:
+        if not shard_files(args.out, CONFIGS[name]):
+            raise InputError(args.out / "data" / name, "no shards to export")
+    if args.format == "llava":
+        from pipeline.publish.export_llava import export_llava
+
+        result = export_llava(args.out, args.dest, args.include_mcq, args.image_prefix)
+        detail = f"{result['samples']} samples"
+        if args.include_mcq:
+            print("msg export: note: MSG-MCQ is the evaluation set; do not train on it for "
+                  "models you evaluate with it")  # fmt: skip
+    elif args.format == "lmms-eval":
+        from pipeline.publish.export_lmms import export_lmms_eval
+
+        result = export_lmms_eval(args.out, args.dest, args.dataset_path, args.images_dir)
+        detail = f"aspects {', '.join(result['aspects']) or '(none)'}"
+    else:
+        from pipeline.publish.export_vlmevalkit import export_vlmevalkit
+
+        result = export_vlmevalkit(args.out, args.dest)
+        detail = (
+            f"{result['rows']} rows ({result['skipped_open_forms']} open-form items and "
+            f"{result['skipped_no_image']} without an image left out)"
+        )
+    for path in result["files"]:
+        print(f"msg export: wrote {path}")
+    print(f"msg export: {args.format}: {detail}")
+    return 0

@@ -1,0 +1,295 @@
+"""The annotation oracle: re-derives each MSG-MCQ item's answer and checks its distractors
+from the raw annotation files alone, by the item's evidence and referent ids. It shares no
+code with the scene builder or the generators (only the normalization tables), so it is an
+independent check of the labels: a test runs it over a whole build and expects no violation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.normalize import Vocabulary, are_confusable, clean_text, names_related
+
+DIRECTIONS = {
+    "to the left of": "left",
+    "to the right of": "right",
+    "above": "above",
+    "below": "below",
+}
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or names_related(a, b)
+
+
+@dataclass
+class RawObject:
+    name: str
+    box: list[float]  # x, y, w, h as annotated
+    values: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    category: str | None = None
+    iscrowd: bool = False
+    area: float = 0.0
+
+
+@dataclass
+class RawIndex:
+    """Raw annotations by the ids items cite (COCO: coco/ann/N; VG: vg/obj/N)."""
+
+    objects: dict[str, RawObject] = field(default_factory=dict)
+    image_objects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    relations: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    image_relations: dict[str, list[tuple[str, str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def load(cls, coco_instances: list[Path], vg_dir: Path | None, vocab: Vocabulary) -> RawIndex:
+        index = cls()
+        for path in coco_instances:
+            data = json.loads(path.read_text())
+            cats = {c["id"]: c["name"] for c in data["categories"]}
+            for ann in data["annotations"]:
+                oid = f"coco/ann/{ann['id']}"
+                name = vocab.object_name(cats[ann["category_id"]])
+                index.objects[oid] = RawObject(
+                    name,
+                    ann["bbox"],
+                    category=cats[ann["category_id"]],
+                    iscrowd=bool(ann["iscrowd"]),
+                    area=ann["area"],
+                )
+                index.image_objects[f"coco/{ann['image_id']}"].add(oid)
+        if vg_dir is not None:
+            index._load_vg(vg_dir, vocab)
+        return index
+
+    def _load_vg(self, vg_dir: Path, vocab: Vocabulary) -> None:
+        images = json.loads((vg_dir / "image_data.json").read_text())
+        scene_of = {
+            i["image_id"]: f"coco/{i['coco_id']}" if i.get("coco_id") else f"vg/{i['image_id']}"
+            for i in images
+        }
+        alias: dict[int, str] = {}
+
+        def add(raw: dict[str, Any], image_id: int) -> str:
+            oid = f"vg/obj/{raw['object_id']}"
+            if raw["object_id"] in alias:
+                return alias[raw["object_id"]]
+            names = raw.get("names") or [raw.get("name")]
+            obj = RawObject(vocab.object_name(clean_text(names[0])), [raw[k] for k in "xywh"])
+            self.objects[oid] = obj
+            self.image_objects[scene_of[image_id]].add(oid)
+            for other in (raw["object_id"], *raw.get("merged_object_ids", [])):
+                alias.setdefault(other, oid)
+            return oid
+
+        for entry in json.loads((vg_dir / "objects.json").read_text()):
+            for raw in entry["objects"]:
+                add(raw, entry["image_id"])
+        if (vg_dir / "attributes.json").exists():
+            for entry in json.loads((vg_dir / "attributes.json").read_text()):
+                for raw in entry["attributes"]:
+                    oid = add(raw, entry["image_id"])
+                    for text in raw.get("attributes", []):
+                        for typed in vocab.attribute(text):
+                            self.objects[oid].values[typed.aspect].add(typed.value)
+                            if typed.compound:
+                                self.objects[oid].values[typed.aspect].add("*compound*")
+        if (vg_dir / "relationships.json").exists():
+            for entry in json.loads((vg_dir / "relationships.json").read_text()):
+                for rel in entry["relationships"]:
+                    s = add(rel["subject"], entry["image_id"])
+                    o = add(rel["object"], entry["image_id"])
+                    triple = (s, vocab.predicate(rel["predicate"]), o)
+                    self.relations[f"vg/rel/{rel['relationship_id']}"] = triple
+                    self.image_relations[scene_of[entry["image_id"]]].append(triple)
+
+
+class Oracle:
+    """Answers and checks items from a RawIndex. `violations(item)` lists what is wrong."""
+
+    def __init__(self, index: RawIndex, min_count_area: float, margin: float) -> None:
+        self.index = index
+        self.min_count_area = min_count_area
+        self.margin = margin
+
+    def _names_in(self, scene_id: str) -> set[str]:
+        return {self.index.objects[o].name for o in self.index.image_objects[scene_id]}
+
+    def _absent(self, scene_id: str, name: str) -> bool:
+        return not any(_related(name, n) for n in self._names_in(scene_id))
+
+    def _values_of_name(self, scene_id: str, name: str, aspect: str) -> set[str]:
+        out: set[str] = set()
+        for oid in self.index.image_objects[scene_id]:
+            obj = self.index.objects[oid]
+            if _related(obj.name, name):
+                out |= obj.values.get(aspect, set())
+        return out
+
+    def _count(self, scene_id: str, category: str) -> list[RawObject]:
+        return [
+            self.index.objects[o]
+            for o in self.index.image_objects[scene_id]
+            if self.index.objects[o].category == category
+        ]
+
+    # -- the truth of one value, per aspect -------------------------------------------
+    def true_of(self, item: dict[str, Any], value: str) -> bool:
+        scene, aspect = item["scene_id"], item["aspect"]
+        ids = item["referent_object_ids"]
+        if aspect == "existence" or item["template_id"].startswith("entity_present"):
+            return bool(self._count(scene, value)) or not self._absent(scene, value)
+        if aspect == "entity":
+            return _related(self.index.objects[ids[0]].name, value)
+        if aspect == "number":
+            return len(self._count(scene, item["referent_name"])) == int(value)
+        if aspect == "spatial":
+            return value in self._directions(item)
+        if aspect == "relation":
+            names = self._pair_names(item)
+            return any(
+                p == value
+                and _related(self.index.objects[s].name, names[0])
+                and _related(self.index.objects[o].name, names[1])
+                for s, p, o in self.index.image_relations[scene]
+            )
+        return value in self._values_of_name(scene, item["referent_name"], aspect)
+
+    def _pair_names(self, item: dict[str, Any]) -> tuple[str, str]:
+        first = item["referent_name"]
+        second = next(
+            self.index.objects[o].name
+            for o in item["referent_object_ids"]
+            if not _related(self.index.objects[o].name, first)
+        )
+        return first, second
+
+    def _directions(self, item: dict[str, Any]) -> set[str]:
+        ids = item["referent_object_ids"]
+        first = item["referent_name"]
+        a = next(self.index.objects[o] for o in ids if self.index.objects[o].name == first)
+        b = next(
+            self.index.objects[o] for o in ids if not _related(self.index.objects[o].name, first)
+        )
+        return _directions(a.box, b.box, item["width"], item["height"], self.margin)
+
+    @staticmethod
+    def value_of_option(item: dict[str, Any], option: str) -> str:
+        return DIRECTIONS.get(option, option) if item["aspect"] == "spatial" else option
+
+    # -- checks ------------------------------------------------------------------------
+    def violations(self, item: dict[str, Any]) -> list[str]:
+        found: list[str] = []
+        missing = [
+            e
+            for e in item["evidence_ids"]
+            if ("/ann/" in e or "/obj/" in e) and e not in self.index.objects
+        ] + [e for e in item["evidence_ids"] if "/rel/" in e and e not in self.index.relations]
+        if missing:
+            found.append(f"evidence not in the raw files: {missing}")
+        value = item["answer_value"]
+        if item["aspect"] == "existence":
+            if self.true_of(item, item["referent_name"]) != (value == "yes"):
+                found.append(f"existence of {item['referent_name']} is not {value}")
+            return found
+        if not self.true_of(item, value):
+            found.append(f"answer {value!r} is not entailed")
+        found += self._aspect_rules(item)
+        for d in item["distractor_sources"]:
+            wrong = self.value_of_option(item, d["option"])
+            if self.true_of(item, wrong):
+                found.append(f"distractor {wrong!r} is true")
+            if item["aspect"] in ("color", "material", "shape", "size", "action") and (
+                are_confusable(item["aspect"], wrong, value)
+            ):
+                found.append(f"distractor {wrong!r} is confusable with {value!r}")
+            if item["aspect"] == "entity" and _related(wrong, value):
+                found.append(f"distractor {wrong!r} is related to {value!r}")
+        if item["form"] != "yes_no" and re.search(
+            rf"\b{re.escape(item['answer'] if item['form'] == 'mcq' else value)}\b",
+            item["question"],
+            re.IGNORECASE,
+        ):
+            found.append("the question contains the answer")
+        return found
+
+    def _aspect_rules(self, item: dict[str, Any]) -> list[str]:
+        scene, aspect = item["scene_id"], item["aspect"]
+        if aspect == "number":
+            objs = self._count(scene, item["referent_name"])
+            if any(o.iscrowd for o in objs):
+                return ["count of a category with a crowd region"]
+            if any(o.area < self.min_count_area for o in objs):
+                return ["count includes an instance too small to see"]
+        if aspect in ("color", "material", "shape", "size", "action"):
+            referent_values: set[str] = set()
+            for oid in item["referent_object_ids"]:
+                referent_values |= self.index.objects[oid].values.get(aspect, set())
+            if "*compound*" in referent_values:
+                return ["referent has a compound value"]
+            if len(referent_values - {"*compound*"}) != 1:
+                return [f"referent has values {sorted(referent_values)}, not exactly one"]
+            if "region" not in item["question"] and len(self._same_name_objects(item)) > 1:
+                return ["referent named without a region but its name is not unique"]
+        if aspect == "spatial" and len(self._directions(item)) != 1:
+            return ["spatial answer not a single clear direction"]
+        return []
+
+    def _same_name_objects(self, item: dict[str, Any]) -> list[str]:
+        """Objects of a related name that are not the referent's own duplicate boxes."""
+        ids = set(item["referent_object_ids"])
+        ref = [self.index.objects[i] for i in ids]
+        out = []
+        for oid in self.index.image_objects[item["scene_id"]]:
+            obj = self.index.objects[oid]
+            if oid in ids or not _related(obj.name, item["referent_name"]):
+                continue
+            if any(_iou(obj.box, r.box) >= 0.7 for r in ref):
+                continue  # a near-duplicate box of the referent
+            out.append(oid)
+        return out
+
+    def answer(self, item: dict[str, Any]) -> str:
+        """The oracle's prediction: the option (or yes/no, or value) the raw files support."""
+        if item["form"] == "yes_no":
+            return item["answer"] if not self.violations(item) else "unknown"
+        if item["form"] == "mcq":
+            true = [o for o in item["options"] if self.true_of(item, self.value_of_option(item, o))]
+            return true[0] if len(true) == 1 else "unknown"
+        return item["answer"] if self.true_of(item, item["answer_value"]) else "unknown"
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def _directions(a: list[float], b: list[float], w: int, h: int, m: float) -> set[str]:
+    """Directions of box a from box b: centres apart by m x size and both edges beyond."""
+
+    def before(p: list[float], q: list[float], axis: int, size: int) -> bool:
+        pc, qc = p[axis] + p[axis + 2] / 2, q[axis] + q[axis + 2] / 2
+        return (
+            pc + m * size < qc
+            and p[axis] < q[axis]
+            and p[axis] + p[axis + 2] < q[axis] + q[axis + 2]
+        )
+
+    pairs = {
+        "left": (a, b, 0, w),
+        "right": (b, a, 0, w),
+        "above": (a, b, 1, h),
+        "below": (b, a, 1, h),
+    }
+    return {d for d, args in pairs.items() if before(*args)}

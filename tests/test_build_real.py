@@ -1,0 +1,271 @@
+"""`msg build` on the real sample (issue 2, "Done when"): one scene per image, every scene
+valid against the schema, manifest counts that reconcile and match the raw files, and the
+readers' content (captions, crowd flags, categories, VG objects, merges, duplicates)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from pipeline.scenes import DUPLICATE_IOU, iou
+
+REPO = Path(__file__).resolve().parent.parent
+SCENE_SCHEMA = REPO / "schemas" / "scene.schema.json"
+LABELS = {
+    "instances_val2017.json": "coco_instances",
+    "captions_val2017.json": "coco_captions",
+    "vg_image_data.json": "vg_images",
+    "vg_objects.json": "vg_objects",
+    "vg_attributes.json": "vg_attributes",
+    "vg_relationships.json": "vg_relationships",
+}
+
+
+def raw_record_counts(raw: dict) -> dict[str, int]:
+    """Records per input file, counted straight from the raw JSON: the elements of each
+    main list (COCO: categories, images, annotations; VG: images, or the records nested in
+    each per-image entry)."""
+    inst, cap = raw["instances"], raw["captions"]
+    return {
+        "instances_val2017.json": len(inst["categories"])
+        + len(inst["images"])
+        + len(inst["annotations"]),
+        "captions_val2017.json": len(cap["images"]) + len(cap["annotations"]),
+        "vg_image_data.json": len(raw["vg_images"]),
+        "vg_objects.json": sum(len(e["objects"]) for e in raw["vg_objects"]),
+        "vg_attributes.json": sum(len(e["attributes"]) for e in raw["vg_attributes"]),
+        "vg_relationships.json": sum(len(e["relationships"]) for e in raw["vg_relationships"]),
+    }
+
+
+def test_one_scene_per_image(real_build, scenes_of, raw_sample):
+    scenes = scenes_of(real_build)
+    ids = [s["scene_id"] for s in scenes]
+    expected = {f"coco/{im['id']}" for im in raw_sample["instances"]["images"]} | {
+        f"vg/{im['image_id']}" for im in raw_sample["vg_images"]
+    }
+    assert len(expected) == 79 + 100
+    assert len(ids) == len(set(ids)) == 179
+    assert set(ids) == expected
+    assert len(list((real_build / "scenes").glob("*.parquet"))) >= 1
+
+
+def test_every_scene_validates_against_the_schema(real_build, scenes_of):
+    validator = Draft202012Validator(json.loads(SCENE_SCHEMA.read_text(encoding="utf-8")))
+    bad = {}
+    for scene in scenes_of(real_build):
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(scene)]
+        if errors:
+            bad[scene["scene_id"]] = errors[:3]
+    assert not bad
+
+
+def test_manifest_counts_reconcile_per_input_file(real_build, manifest_of):
+    manifest = manifest_of(real_build)
+    records = manifest["records"]
+    assert set(records) == set(LABELS)
+    kinds = {i["label"]: i["kind"] for i in manifest["inputs"]}
+    for label, kind in LABELS.items():
+        assert kinds[label] == kind
+        c = records[label]
+        total = c["used"] + sum(c["skipped"].values()) + sum(c["quarantined"].values())
+        assert c["read"] == total, label
+        assert c["reconciled"] is True
+        assert c["used"] > 0
+    assert manifest["reconciled"] is True
+    assert manifest["counts"]["scenes"] == 179
+
+
+def test_records_read_equal_what_the_raw_files_hold(real_build, manifest_of, raw_sample):
+    records = manifest_of(real_build)["records"]
+    read = {label: c["read"] for label, c in records.items()}
+    assert read == raw_record_counts(raw_sample)
+    # The README's numbers for the sample, as a cross-check of the independent count.
+    assert read["vg_objects.json"] == 2484
+    assert read["vg_relationships.json"] == 2615
+    assert read["vg_attributes.json"] == 3671
+
+
+def test_manifest_lists_the_scene_files_with_checksums(real_build, manifest_of):
+    outputs = {o["path"]: o for o in manifest_of(real_build)["outputs"]}
+    scene_files = sorted(p for p in outputs if p.startswith("scenes/"))
+    assert scene_files
+    assert sum(outputs[p]["rows"] for p in scene_files) == 179
+    assert all(len(outputs[p]["sha256"]) == 64 for p in scene_files)
+
+
+# -- COCO reader ---------------------------------------------------------------------------
+def test_coco_captions_are_attached_to_their_image(real_scenes, raw_sample):
+    expected: dict[int, dict[str, str]] = {}
+    for cap in raw_sample["captions"]["annotations"]:
+        expected.setdefault(cap["image_id"], {})[f"coco/cap/{cap['id']}"] = cap["caption"].strip()
+    for image in raw_sample["instances"]["images"]:
+        scene = real_scenes[f"coco/{image['id']}"]
+        got = {c["caption_id"]: c["text"] for c in scene["captions"]}
+        assert got == expected.get(image["id"], {}), image["id"]
+    assert sum(len(s["captions"]) for s in real_scenes.values()) == 395
+
+
+def test_coco_objects_carry_category_crowd_flag_and_box(real_scenes, raw_sample):
+    inst = raw_sample["instances"]
+    categories = {c["id"]: c["name"] for c in inst["categories"]}
+    objects = {
+        o["object_id"]: (sid, o)
+        for sid, s in real_scenes.items()
+        for o in s["objects"]
+        if o["source"] == "coco"
+    }
+    assert len(objects) == len(inst["annotations"]) == 624
+    crowd = set()
+    for ann in inst["annotations"]:
+        sid, obj = objects[f"coco/ann/{ann['id']}"]
+        assert sid == f"coco/{ann['image_id']}"
+        assert obj["coco_category_id"] == ann["category_id"]
+        assert obj["coco_category"] == categories[ann["category_id"]]
+        assert obj["raw_name"] == categories[ann["category_id"]]
+        assert obj["iscrowd"] is bool(ann["iscrowd"])
+        assert obj["bbox"] == pytest.approx(ann["bbox"], abs=2.5)
+        assert obj["evidence_ids"] == [f"coco/ann/{ann['id']}"]
+        if ann["iscrowd"]:
+            crowd.add(obj["object_id"])
+    assert len(crowd) == 5
+
+
+def test_coco_scene_image_fields(real_scenes, raw_sample):
+    for image in raw_sample["instances"]["images"]:
+        scene = real_scenes[f"coco/{image['id']}"]
+        assert scene["image_source"] == "coco"
+        assert scene["image_id"] == scene["coco_id"] == image["id"]
+        assert scene["vg_id"] is None
+        assert (scene["width"], scene["height"]) == (image["width"], image["height"])
+        assert scene["file_name"] == image["file_name"]
+        assert scene["license"] == image["license"]
+        assert scene["evidence_ids"] == [f"coco/img/{image['id']}"]
+
+
+# -- VG reader (1.4 shape, as shipped) -------------------------------------------------------
+def _vg_expectations(raw: dict) -> dict[int, dict[str, set[int]]]:
+    """Per VG image: ids in objects.json, merged ids, attribute-only and relation-only ids."""
+    out: dict[int, dict[str, set[int]]] = {}
+    for entry in raw["vg_objects"]:
+        objs = entry["objects"]
+        out[entry["image_id"]] = {
+            "objects": {o["object_id"] for o in objs},
+            "merged": {m for o in objs for m in o.get("merged_object_ids", [])},
+            "attr_only": set(),
+            "rel_only": set(),
+        }
+    for entry in raw["vg_attributes"]:
+        e = out[entry["image_id"]]
+        for a in entry["attributes"]:
+            if a["object_id"] not in e["objects"] | e["merged"]:
+                e["attr_only"].add(a["object_id"])
+    for entry in raw["vg_relationships"]:
+        e = out[entry["image_id"]]
+        known = e["objects"] | e["merged"] | e["attr_only"]
+        for r in entry["relationships"]:
+            for side in ("subject", "object"):
+                if r[side]["object_id"] not in known:
+                    e["rel_only"].add(r[side]["object_id"])
+    return out
+
+
+def test_vg_objects_from_all_three_files_become_scene_objects(real_scenes, raw_sample):
+    expectations = _vg_expectations(raw_sample)
+    assert sum(len(e["attr_only"]) for e in expectations.values()) > 0
+    # (every relationship end of this sample is also in attributes.json; relation-only
+    # objects are covered on a small input in test_ingest_vg.py)
+    for image_id, e in expectations.items():
+        scene = real_scenes[f"vg/{image_id}"]
+        got = {int(o["object_id"].rsplit("/", 1)[1]) for o in scene["objects"]}
+        assert got == e["objects"] | e["attr_only"] | e["rel_only"], image_id
+        assert not got & (e["merged"] - e["objects"]), "a merged id became its own object"
+
+
+def test_vg_14_names_and_relationship_subject_name(real_scenes, raw_sample):
+    entry = raw_sample["vg_relationships"][0]
+    rel = entry["relationships"][0]
+    assert "name" in rel["subject"] and "names" in rel["object"]  # the 1.4 quirk
+    scene = real_scenes[f"vg/{entry['image_id']}"]
+    relations = {r["relation_id"]: r for r in scene["relations"]}
+    got = relations[f"vg/rel/{rel['relationship_id']}"]
+    assert got["raw_predicate"] == rel["predicate"]
+    objects = {o["object_id"]: o for o in scene["objects"]}
+    assert got["subject_id"] in objects and got["object_id"] in objects
+    total = sum(len(e["relationships"]) for e in raw_sample["vg_relationships"])
+    assert sum(len(s["relations"]) for s in real_scenes.values()) == total
+
+
+def test_vg_relations_point_at_objects_of_their_scene(real_scenes):
+    for scene in real_scenes.values():
+        ids = {o["object_id"] for o in scene["objects"]}
+        for rel in scene["relations"]:
+            assert rel["subject_id"] in ids and rel["object_id"] in ids, rel["relation_id"]
+
+
+def test_vg_attributes_of_a_merged_id_land_on_the_merged_object(real_scenes, raw_sample):
+    checked = 0
+    for entry in raw_sample["vg_objects"]:
+        scene = real_scenes[f"vg/{entry['image_id']}"]
+        by_id = {o["object_id"]: o for o in scene["objects"]}
+        merged_into = {
+            m: o["object_id"] for o in entry["objects"] for m in o.get("merged_object_ids", [])
+        }
+        attrs = next(
+            a["attributes"] for a in raw_sample["vg_attributes"] if a["image_id"] == entry["image_id"]
+        )
+        for a in attrs:
+            owner = merged_into.get(a["object_id"])
+            if owner is None or a["object_id"] in {o["object_id"] for o in entry["objects"]}:
+                continue
+            target = by_id[f"vg/obj/{owner}"]
+            if a.get("attributes"):
+                assert f"vg/attr/{a['object_id']}" in target["evidence_ids"]
+                for value in a["attributes"]:
+                    assert value in target["raw_attributes"]
+                checked += 1
+    assert checked > 0
+
+
+def test_vg_scene_image_fields(real_scenes, raw_sample):
+    for image in raw_sample["vg_images"]:
+        scene = real_scenes[f"vg/{image['image_id']}"]
+        assert scene["image_source"] == "vg"
+        assert scene["vg_id"] == scene["image_id"] == image["image_id"]
+        assert scene["coco_id"] is None
+        assert (scene["width"], scene["height"]) == (image["width"], image["height"])
+        assert scene["url"] == image["url"]
+        assert scene["evidence_ids"] == [f"vg/img/{image['image_id']}"]
+
+
+def test_near_duplicate_boxes_point_at_the_earlier_object(real_scenes):
+    marked = 0
+    for scene in real_scenes.values():
+        objects = scene["objects"]
+        index = {o["object_id"]: i for i, o in enumerate(objects)}
+        for i, obj in enumerate(objects):
+            if obj["duplicate_of"] is None:
+                continue
+            marked += 1
+            j = index[obj["duplicate_of"]]
+            other = objects[j]
+            assert j < i
+            assert other["name"] == obj["name"]
+            assert other["duplicate_of"] is None
+            assert iou(obj["bbox"], other["bbox"]) >= DUPLICATE_IOU
+    assert marked > 0
+
+
+def test_no_object_is_left_unmarked_beside_a_same_named_near_twin(real_scenes):
+    for scene in real_scenes.values():
+        kept = [o for o in scene["objects"] if o["duplicate_of"] is None]
+        by_name = Counter(o["name"] for o in kept)
+        for name in (n for n, c in by_name.items() if c > 1):
+            same = [o for o in kept if o["name"] == name]
+            for a_i, a in enumerate(same):
+                for b in same[a_i + 1 :]:
+                    assert iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU, (a["object_id"], b["object_id"])

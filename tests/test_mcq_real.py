@@ -1,0 +1,100 @@
+"""MSG-MCQ on the real sample: coverage per aspect and form, labels re-derived from the raw
+annotation files by the independent oracle, balance of yes/no, schema validity."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.normalize import Vocabulary
+from pipeline.oracle import Oracle, RawIndex
+from pipeline.validation import problems
+
+SIX_ASPECTS = ("entity", "number", "color", "material", "action", "spatial")
+FORMS_EXPECTED = {
+    "entity": {"mcq", "yes_no", "fill_blank", "correction"},
+    "number": {"mcq", "yes_no", "fill_blank", "correction"},
+    "color": {"mcq", "yes_no", "fill_blank", "correction"},
+    "material": {"mcq", "yes_no", "fill_blank", "correction"},
+    "action": {"mcq", "yes_no", "fill_blank", "correction"},
+    "spatial": {"mcq", "yes_no", "correction"},
+    "existence": {"yes_no"},
+}
+
+
+@pytest.fixture(scope="module")
+def items(real_build: Path) -> list[dict]:
+    return pq.read_table(real_build / "data" / "mcq").to_pylist()
+
+
+@pytest.fixture(scope="module")
+def oracle(sample_data: Path, real_build: Path) -> Oracle:
+    options = json.loads((real_build / "manifest.json").read_text())["options"]
+    vg = sample_data / "vg"
+    vocab = Vocabulary.load(vg / "object_alias.txt", vg / "relationship_alias.txt")
+    coco = [sample_data / "coco" / "annotations" / "instances_val2017.json"]
+    return Oracle(
+        RawIndex.load(coco, vg, vocab), options["min_count_area"], options["spatial_margin"]
+    )
+
+
+def test_every_aspect_has_30_mcq_items_and_its_forms(items):
+    mcq = Counter(i["aspect"] for i in items if i["form"] == "mcq")
+    for aspect in SIX_ASPECTS:
+        assert mcq[aspect] >= 30, f"{aspect}: {mcq[aspect]} mcq items"
+    forms: dict[str, set] = {}
+    for i in items:
+        forms.setdefault(i["aspect"], set()).add(i["form"])
+    for aspect, expected in FORMS_EXPECTED.items():
+        assert forms.get(aspect) == expected, aspect
+
+
+def test_oracle_rederives_every_label_from_the_raw_files(items, oracle):
+    violations = {i["id"]: oracle.violations(i) for i in items}
+    bad = {k: v for k, v in violations.items() if v}
+    assert not bad, f"{len(bad)} items violate a label rule, e.g. {list(bad.items())[:3]}"
+
+
+def test_oracle_catches_a_wrong_answer_and_a_true_distractor(items, oracle):
+    color = next(i for i in items if i["aspect"] == "color" and i["form"] == "mcq")
+    wrong = dict(color, answer_value=color["distractor_sources"][0]["option"])
+    assert any("not entailed" in v for v in oracle.violations(wrong))
+    true_distractor = dict(
+        color,
+        distractor_sources=[{"option": color["answer_value"], "source": "x", "object_ids": []}],
+    )
+    assert any("is true" in v for v in oracle.violations(true_distractor))
+    count = next(i for i in items if i["aspect"] == "number" and i["answer_value"] != "0")
+    off_by_one = dict(count, answer_value=str(int(count["answer_value"]) + 1))
+    assert oracle.violations(off_by_one)
+
+
+def test_yes_and_no_are_balanced_per_aspect(items):
+    for aspect in {i["aspect"] for i in items}:
+        answers = Counter(i["answer"] for i in items if i["aspect"] == aspect and i["form"] == "yes_no")
+        assert answers["yes"] == answers["no"], (aspect, answers)
+
+
+def test_every_item_matches_the_schema(items):
+    bad = [(i["id"], problems("mcq", i)) for i in items if problems("mcq", i)]
+    assert not bad, bad[:3]
+
+
+def test_pope_has_three_settings_each_balanced(items):
+    pope = [i for i in items if i["aspect"] == "existence"]
+    settings = Counter((i["pope_setting"], i["answer"]) for i in pope)
+    for setting in ("random", "popular", "adversarial"):
+        assert settings[(setting, "yes")] == settings[(setting, "no")] > 0, settings
+
+
+def test_skip_reasons_are_reported(real_build):
+    manifest = json.loads((real_build / "manifest.json").read_text())
+    skipped = manifest["counts"]["mcq"]["skipped"]
+    for reason in ("number:crowd", "number:too_small", "color:conflicting_labels"):
+        assert skipped.get(reason, 0) > 0, reason
+    total = sum(manifest["counts"]["mcq"]["by_aspect_form"].values())
+    assert total == manifest["counts"]["mcq"]["total"]
