@@ -44,7 +44,11 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     state = prepare(options)
     progress.log(
         f"[build] {len(state.inputs.files)} input files, {state.num_partitions} partitions, "
-        + (f"scheduler {options.scheduler}" if options.scheduler else f"{options.workers} worker(s)")
+        + (
+            f"scheduler {options.scheduler}"
+            if options.scheduler
+            else f"{options.workers} worker(s)"
+        )
     )
     run_split(state, progress)
     with stage_runner(options) as runner:

@@ -244,10 +244,18 @@ class SmallSample:
         )
 
 
+@pytest.fixture(scope="session")
+def small_factory(
+    raw_sample: dict[str, Any], real_inputs: dict[str, Path]
+) -> Callable[[Path], SmallSample]:
+    """small_factory(root) -> a new SmallSample writing under root (for module fixtures)."""
+    return lambda root: SmallSample(raw_sample, real_inputs["vg_dir"], root)
+
+
 @pytest.fixture
-def small(raw_sample: dict[str, Any], real_inputs: dict[str, Path], tmp_path: Path) -> SmallSample:
+def small(small_factory: Callable[[Path], SmallSample], tmp_path: Path) -> SmallSample:
     """A small editable sample derived from the real one (4 COCO images, 2 VG images)."""
-    return SmallSample(raw_sample, real_inputs["vg_dir"], tmp_path / "in")
+    return small_factory(tmp_path / "in")
 
 
 @pytest.fixture

@@ -216,7 +216,9 @@ def test_vg_attributes_of_a_merged_id_land_on_the_merged_object(real_scenes, raw
             m: o["object_id"] for o in entry["objects"] for m in o.get("merged_object_ids", [])
         }
         attrs = next(
-            a["attributes"] for a in raw_sample["vg_attributes"] if a["image_id"] == entry["image_id"]
+            a["attributes"]
+            for a in raw_sample["vg_attributes"]
+            if a["image_id"] == entry["image_id"]
         )
         for a in attrs:
             owner = merged_into.get(a["object_id"])
@@ -268,4 +270,7 @@ def test_no_object_is_left_unmarked_beside_a_same_named_near_twin(real_scenes):
             same = [o for o in kept if o["name"] == name]
             for a_i, a in enumerate(same):
                 for b in same[a_i + 1 :]:
-                    assert iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU, (a["object_id"], b["object_id"])
+                    assert iou(a["bbox"], b["bbox"]) < DUPLICATE_IOU, (
+                        a["object_id"],
+                        b["object_id"],
+                    )

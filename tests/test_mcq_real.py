@@ -75,7 +75,9 @@ def test_oracle_catches_a_wrong_answer_and_a_true_distractor(items, oracle):
 
 def test_yes_and_no_are_balanced_per_aspect(items):
     for aspect in {i["aspect"] for i in items}:
-        answers = Counter(i["answer"] for i in items if i["aspect"] == aspect and i["form"] == "yes_no")
+        answers = Counter(
+            i["answer"] for i in items if i["aspect"] == aspect and i["form"] == "yes_no"
+        )
         assert answers["yes"] == answers["no"], (aspect, answers)
 
 

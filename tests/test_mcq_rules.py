@@ -13,7 +13,15 @@ from pipeline.mcq.stats import Stats, scene_stats
 OPTIONS = SimpleNamespace(
     seed=0, count_cap=10, min_count_area=256.0, spatial_margin=0.1, circular=False
 )
-EMPTY = {"color": [], "material": [], "shape": [], "size": [], "action": [], "state": [], "other": []}
+EMPTY = {
+    "color": [],
+    "material": [],
+    "shape": [],
+    "size": [],
+    "action": [],
+    "state": [],
+    "other": [],
+}
 
 
 def obj(oid: str, name: str, box, *, coco: str | None = None, crowd=False, **attrs):
@@ -140,18 +148,29 @@ def test_question_never_contains_its_answer():
 def test_spatial_needs_a_clear_margin():
     assert direction([0, 0, 100, 100], [500, 0, 100, 100], 1000, 1000, 0.1) == {"left"}
     assert direction([0, 0, 100, 100], [50, 0, 100, 100], 1000, 1000, 0.1) == set()
-    aligned = [obj("vg/obj/1", "cup", (400, 400, 100, 100)), obj("vg/obj/2", "laptop", (420, 410, 100, 100))]
+    aligned = [
+        obj("vg/obj/1", "cup", (400, 400, 100, 100)),
+        obj("vg/obj/2", "laptop", (420, 410, 100, 100)),
+    ]
     found, skipped = facts("spatial", scene(aligned))
     assert found == [] and skipped["spatial:boxes_nearly_align"] >= 1
-    apart = [obj("vg/obj/1", "cup", (50, 400, 100, 100)), obj("vg/obj/2", "laptop", (700, 400, 200, 100))]
+    apart = [
+        obj("vg/obj/1", "cup", (50, 400, 100, 100)),
+        obj("vg/obj/2", "laptop", (700, 400, 200, 100)),
+    ]
     found, _ = facts("spatial", scene(apart))
     assert {(f.referent_name, f.value) for f in found} == {("cup", "left"), ("laptop", "right")}
 
 
 def test_entity_distractors_are_absent_and_unrelated():
     objs = [obj("coco/ann/1", "dog", (0, 0, 300, 300), coco="dog")]
-    other = scene([obj("coco/ann/2", "cat", (0, 0, 90, 90), coco="cat"),
-                   obj("coco/ann/3", "animal", (0, 0, 90, 90), coco="animal")], "coco")
+    other = scene(
+        [
+            obj("coco/ann/2", "cat", (0, 0, 90, 90), coco="cat"),
+            obj("coco/ann/3", "animal", (0, 0, 90, 90), coco="animal"),
+        ],
+        "coco",
+    )
     s = scene(objs, "coco")
     stats = Stats(scene_stats([s, other]))
     found, _ = facts("entity_present", s, stats)
@@ -161,8 +180,12 @@ def test_entity_distractors_are_absent_and_unrelated():
 
 
 def test_items_depend_on_seed_and_key_only():
-    s = scene([obj("vg/obj/1", "car", (0, 0, 300, 300), color={"red"}),
-               obj("vg/obj/2", "tree", (600, 0, 300, 300), color={"green"})])
+    s = scene(
+        [
+            obj("vg/obj/1", "car", (0, 0, 300, 300), color={"red"}),
+            obj("vg/obj/2", "tree", (600, 0, 300, 300), color={"green"}),
+        ]
+    )
     stats = Stats(scene_stats([s]))
     first = mcq_items(s, stats, OPTIONS, Counter())
     again = mcq_items(s, stats, OPTIONS, Counter())
@@ -174,16 +197,20 @@ def test_items_depend_on_seed_and_key_only():
 
 def test_yes_no_is_one_true_and_one_false_statement_per_fact():
     s = scene([obj("vg/obj/1", "car", (0, 0, 300, 300), color={"red"})])
-    items = [i for i in mcq_items(s, Stats(scene_stats([s])), OPTIONS, Counter())
-             if i["form"] == "yes_no"]
+    items = [
+        i
+        for i in mcq_items(s, Stats(scene_stats([s])), OPTIONS, Counter())
+        if i["form"] == "yes_no"
+    ]
     assert sorted(i["answer"] for i in items) == ["no", "yes"]
 
 
 def test_circular_rotations_share_a_group():
     s = scene([obj("vg/obj/1", "car", (0, 0, 300, 300), color={"red"})])
     opts = SimpleNamespace(**vars(OPTIONS) | {"circular": True})
-    items = [i for i in mcq_items(s, Stats(scene_stats([s])), opts, Counter())
-             if i["form"] == "mcq"]
+    items = [
+        i for i in mcq_items(s, Stats(scene_stats([s])), opts, Counter()) if i["form"] == "mcq"
+    ]
     assert len(items) == 4 and len({i["group_id"] for i in items}) == 1
     assert sorted(i["answer_index"] for i in items) == [0, 1, 2, 3]
     assert Renderer  # the renderer is what makes rotations

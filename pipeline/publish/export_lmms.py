@@ -9,6 +9,7 @@ Prompting and scoring are the source of `prompts.py`, copied in, so they match e
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -163,5 +164,7 @@ def export_lmms_eval(
     (folder / "utils.py").write_text(utils, encoding="utf-8")
     config = task_config(dataset_path or str(out.resolve()), aspects)
     text = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    # PyYAML quotes explicitly tagged scalars; lmms-eval task files write them plain.
+    text = re.sub(r"!function '([\w.]+)'", r"!function \1", text)
     (folder / f"{TASK}.yaml").write_text(text, encoding="utf-8")
     return {"files": [folder / f"{TASK}.yaml", folder / "utils.py"], "aspects": aspects}
