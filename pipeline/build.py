@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
-from pipeline.manifest import build_manifest
+from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
-from pipeline.parquet_io import write_json
+from pipeline.parquet_io import write_json, write_jsonl
 from pipeline.progress import Progress
+from pipeline.publish.card import write_dataset_card
 from pipeline.runner import (
     prepare,
     run_partition_stage,
@@ -66,9 +68,18 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     shutil.rmtree(scenes_dir, ignore_errors=True)
     shutil.copytree(state.layout.stage_dir("scenes"), scenes_dir, ignore=_only_parquet)
     write_quarantine(options.out, state.ledger)
-    write_partitions_as_shards(state, "mcq", "test")
-    counts = {"scenes": sum(r["scenes"] for r in scenes), "mcq": sum_counts(mcq)}
+    image_problems = publish_shards(state)
+    if image_problems:
+        write_jsonl(options.out / "quarantine" / "images.jsonl", image_problems)
+    counts = {
+        "scenes": sum(r["scenes"] for r in scenes),
+        "mcq": sum_counts(mcq),
+        "images_quarantined": len(image_problems),
+    }
     manifest = build_manifest(options, state.inputs, state.ledger, counts)
+    write_dataset_card(options.out, manifest)
+    # The card is an output too: list the files again now that it exists.
+    manifest["outputs"] = [describe_file(p, options.out) for p in output_files(options.out)]
     write_json(options.out / "manifest.json", manifest)
     shutil.rmtree(state.layout.root)
     return manifest
@@ -83,19 +94,37 @@ def sum_counts(results: list[dict]) -> dict[str, Any]:
     return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
 
 
-def write_partitions_as_shards(state, config: str, split: str) -> None:
-    """Concatenate the stage's partition files, in partition order, into the shards."""
-    from pipeline import arrow_schemas
-    from pipeline.parquet_io import read_rows, write_table
+def partition_rows(state, config: str) -> Iterator[Iterator[dict[str, Any]]]:
+    """One row stream per partition, in partition order (a stage that did not run: none)."""
+    import pyarrow.parquet as pq
 
-    dest = state.options.out / "data" / config
-    shutil.rmtree(dest, ignore_errors=True)
-    rows = []
     for part in range(state.num_partitions):
-        rows.extend(read_rows(state.layout.part_file(config, part, ".parquet")))
-    write_table(
-        dest / f"{split}-00000-of-00001.parquet", rows, getattr(arrow_schemas, config.upper())
-    )
+        path = state.layout.part_file(config, part, ".parquet")
+        if path.exists():
+            yield (
+                row for batch in pq.ParquetFile(path).iter_batches() for row in batch.to_pylist()
+            )
+
+
+def publish_shards(state) -> list[dict[str, Any]]:
+    """data/<config>/<split>-NNNNN-of-NNNNN.parquet for every config (an empty config still
+    gets one valid shard); with --images-dir, the checked image as the `datasets` feature."""
+    from pipeline.publish.images import image_feature_rows
+    from pipeline.publish.shards import write_config_shards
+
+    options, problems = state.options, []
+    for config in ("mcq", "conv"):
+        parts = partition_rows(state, config)
+        if options.images_dir is not None:
+            parts = (image_feature_rows(p, options.images_dir, problems) for p in parts)
+        write_config_shards(
+            options.out,
+            config,
+            parts,
+            with_image=options.images_dir is not None,
+            max_shard_bytes=options.max_shard_bytes,
+        )
+    return [p.to_dict() for p in problems]
 
 
 def _only_parquet(folder: str, names: list[str]) -> list[str]:

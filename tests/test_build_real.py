@@ -274,3 +274,28 @@ def test_no_object_is_left_unmarked_beside_a_same_named_near_twin(real_scenes):
                         a["object_id"],
                         b["object_id"],
                     )
+
+
+# -- the sample_data fixture itself ---------------------------------------------------------
+def test_sample_data_skips_when_absent_and_unset(monkeypatch, tmp_path):
+    import conftest
+
+    monkeypatch.delenv(conftest.SAMPLE_ENV, raising=False)
+    monkeypatch.setattr(conftest, "DEFAULT_SAMPLE", tmp_path / "absent")
+    with pytest.raises(pytest.skip.Exception, match="absent"):
+        conftest.resolve_sample_data()
+
+
+def test_sample_data_fails_when_set_but_missing(monkeypatch, tmp_path):
+    import conftest
+
+    monkeypatch.setenv(conftest.SAMPLE_ENV, str(tmp_path / "missing"))
+    with pytest.raises(pytest.fail.Exception, match="does not exist"):
+        conftest.resolve_sample_data()
+
+
+def test_sample_data_uses_the_variable(monkeypatch, tmp_path):
+    import conftest
+
+    monkeypatch.setenv(conftest.SAMPLE_ENV, str(tmp_path))
+    assert conftest.resolve_sample_data() == tmp_path

@@ -107,5 +107,5 @@ def test_empty_config_keeps_its_schema(tmp_path: Path, monkeypatch: pytest.Monke
     assert conv.features == datasets.Features.from_arrow_schema(
         pq.read_schema(shard_files(out, CONFIGS["conv"])[0])
     )
-    assert "`conv` hold no rows" in (out / "README.md").read_text(encoding="utf-8")
+    assert "Empty in this build: `conv`" in (out / "README.md").read_text(encoding="utf-8")
     assert DatasetCard.load(out / "README.md").data.configs[1]["config_name"] == "conv"

@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_publish_support import conv_row, mcq_row, partitions
 
 from pipeline import arrow_schemas
@@ -141,3 +143,22 @@ def test_image_column_is_the_datasets_image_feature(tmp_path: Path) -> None:
     )
     assert image_bytes.statistics is None  # no min/max copies of image bytes
     assert pq.read_table(paths[0]).to_pylist() == [row]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cuts=st.lists(st.integers(0, 90), max_size=6),
+    group_rows=st.integers(1, 40),
+)
+def test_any_partitioning_gives_the_same_shards(
+    tmp_path_factory: pytest.TempPathFactory, cuts: list[int], group_rows: int
+) -> None:
+    rows = [mcq_row(i) for i in range(90)]
+    bounds = [0, *sorted(cuts), 90]
+    parts = [rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    one = tmp_path_factory.mktemp("one")
+    many = tmp_path_factory.mktemp("many")
+    expected = write_shards(one, "test", [rows], MCQ, 12_000, row_group_rows=group_rows)
+    got = write_shards(many, "test", parts, MCQ, 12_000, row_group_rows=group_rows)
+    assert [p.name for p in got] == [p.name for p in expected]
+    assert digests(got) == digests(expected)

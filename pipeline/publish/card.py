@@ -205,8 +205,8 @@ def _counts_section(counts: dict[str, Any]) -> str:
         # `datasets` cannot build an empty split (huggingface/datasets#8401), but streaming
         # reads the schema; say so rather than leave users with a bare ValueError.
         lines += [
-            f"Config(s) {', '.join(f'`{n}`' for n in empty)} hold no rows in this build (one "
-            "empty shard keeps the schema). `load_dataset(..., streaming=True)` reads them; a "
+            f"Empty in this build: {', '.join(f'`{n}`' for n in empty)} (one empty shard keeps "
+            "the schema). `load_dataset(..., streaming=True)` reads an empty config; a "
             "non-streaming `load_dataset` of an empty split fails in `datasets`.",
             "",
         ]

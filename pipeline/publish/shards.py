@@ -167,9 +167,8 @@ def _temp_name(dest: Path, split: str, index: int) -> Path:
 def _open(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     # Fixed options (the same rows give the same bytes); no dictionary or min/max statistics
     # on image bytes, where they only cost space.
-    leaves = _leaf_paths(schema)
     binary = set(_binary_leaves(schema))
-    plain = [p for p in leaves if p not in binary]
+    plain = [p for p in _parquet_leaves(schema) if p not in binary]
     return pq.ParquetWriter(
         path,
         schema,
@@ -183,10 +182,6 @@ def _open(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     )
 
 
-def _leaf_paths(schema: pa.Schema) -> list[str]:
-    return list(_parquet_leaves(schema))
-
-
 @cache
 def _parquet_leaves(schema: pa.Schema) -> tuple[str, ...]:
     # The Parquet column paths (e.g. "image.bytes", "options.list.element") as the writer
@@ -198,9 +193,8 @@ def _parquet_leaves(schema: pa.Schema) -> tuple[str, ...]:
 
 
 def _binary_leaves(schema: pa.Schema) -> list[str]:
-    parquet_schema_paths = _parquet_leaves(schema)
     binary_fields = _binary_field_paths(schema)
-    return [p for p in parquet_schema_paths if p in binary_fields]
+    return [p for p in _parquet_leaves(schema) if p in binary_fields]
 
 
 def _binary_field_paths(schema: pa.Schema) -> set[str]:
