@@ -6,11 +6,9 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from pipeline.config import BuildOptions
-from pipeline.errors import InputError
 from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
@@ -129,8 +127,3 @@ def publish_shards(state) -> list[dict[str, Any]]:
 
 def _only_parquet(folder: str, names: list[str]) -> list[str]:
     return [n for n in names if not n.endswith(".parquet") or n.startswith(".")]
-
-
-def check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "output path exists and is not a folder")

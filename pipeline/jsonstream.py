@@ -4,6 +4,7 @@ broken file becomes one InputError naming the file and the byte where it broke."
 from __future__ import annotations
 
 import io
+import json
 import mmap
 import re
 from collections.abc import Iterator
@@ -93,8 +94,6 @@ def require_top_level(path: Path, expected: str) -> None:
 
 def load_small_json(path: Path) -> Any:
     """Load a small file (synset maps, category tables) whole, with the same clear errors."""
-    import json
-
     handle = _open(path)
     with handle:
         data = handle.read()

@@ -82,7 +82,6 @@ class BuildState:
     num_partitions: int
     side: SideFiles
     ledger: Ledger = field(default_factory=Ledger)
-    stage_results: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def side_files(inputs: Inputs) -> SideFiles:
@@ -132,7 +131,6 @@ def run_partition_stage(
     for _ in progress.track(runner.map(fn, todo, state.layout, *args), stage, total=len(todo)):
         pass
     results = [load_result(state.layout, stage, p) for p in parts]
-    state.stage_results[stage] = results
     for result in results:
         if "ledger" in result:
             state.ledger.merge_result(result["ledger"], result["quarantine"])

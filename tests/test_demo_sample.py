@@ -8,7 +8,6 @@ folder is absent, and fail when the variable names a folder that does not exist.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from pycocotools.coco import COCO
 
 from pipeline.demo_sample import DemoInputs, write_demo_sample
 
-DEFAULT_SAMPLE_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VG_FILES = ("image_data.json", "objects.json", "attributes.json", "relationships.json")
 ALIAS_FILES = ("object_alias.txt", "relationship_alias.txt")
 
@@ -52,16 +50,8 @@ def vg(demo: DemoInputs) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sample_dir() -> Path:
-    configured = os.environ.get("MSG_SAMPLE_DATA")
-    if configured:
-        folder = Path(configured)
-        if not folder.is_dir():
-            pytest.fail(f"MSG_SAMPLE_DATA={configured} is set but is not a folder")
-        return folder
-    if not DEFAULT_SAMPLE_DATA.is_dir():
-        pytest.skip(f"real annotation sample absent at {DEFAULT_SAMPLE_DATA}; set MSG_SAMPLE_DATA")
-    return DEFAULT_SAMPLE_DATA
+def sample_dir(sample_data: Path) -> Path:
+    return sample_data  # conftest: skips when absent, fails when MSG_SAMPLE_DATA is wrong
 
 
 @pytest.fixture(scope="module")

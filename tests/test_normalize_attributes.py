@@ -4,7 +4,6 @@ synonyms and confusables, and the real VG attribute strings."""
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -19,17 +18,6 @@ from pipeline.normalize import (
     canonical_value,
 )
 from pipeline.normalize.attributes import surface_index
-
-
-def sample_data() -> Path:
-    """The shared sample; CI sets MSG_SAMPLE_DATA, and a set variable must point somewhere."""
-    env = os.environ.get("MSG_SAMPLE_DATA")
-    root = Path(env or "/work/shared/data")
-    if not (root / "vg").is_dir():
-        if env:
-            pytest.fail(f"MSG_SAMPLE_DATA={env} is set but {root / 'vg'} does not exist")
-        pytest.skip(f"no sample data at {root} (set MSG_SAMPLE_DATA)")
-    return root
 
 
 def typed(raw: str) -> list[tuple[str, str, bool]]:
@@ -211,8 +199,8 @@ def test_confusable_values_exist_in_table() -> None:
             assert set(group) <= known, (aspect, set(group) - known)
 
 
-def _real_attribute_counts() -> Counter[str]:
-    data = json.loads((sample_data() / "vg" / "attributes.json").read_text())
+def _real_attribute_counts(sample_data: Path) -> Counter[str]:
+    data = json.loads((sample_data / "vg" / "attributes.json").read_text())
     counts: Counter[str] = Counter()
     for image in data:
         for obj in image["attributes"]:
@@ -220,8 +208,8 @@ def _real_attribute_counts() -> Counter[str]:
     return counts
 
 
-def test_real_frequent_colour_and_material_strings() -> None:
-    counts = _real_attribute_counts()
+def test_real_frequent_colour_and_material_strings(sample_data: Path) -> None:
+    counts = _real_attribute_counts(sample_data)
     expected = {
         "white": ("color", "white"),
         "black": ("color", "black"),

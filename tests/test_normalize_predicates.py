@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from pipeline.normalize import Vocabulary
-
-
-def sample_data() -> Path:
-    """The shared sample; CI sets MSG_SAMPLE_DATA, and a set variable must point somewhere."""
-    env = os.environ.get("MSG_SAMPLE_DATA")
-    root = Path(env or "/work/shared/data")
-    if not (root / "vg").is_dir():
-        if env:
-            pytest.fail(f"MSG_SAMPLE_DATA={env} is set but {root / 'vg'} does not exist")
-        pytest.skip(f"no sample data at {root} (set MSG_SAMPLE_DATA)")
-    return root
 
 
 @pytest.mark.parametrize(
@@ -47,8 +35,8 @@ def test_predicate_canonical(raw: str, predicate: str) -> None:
     assert Vocabulary.load().predicate(raw) == predicate
 
 
-def test_predicate_vg_alias_file() -> None:
-    vg = sample_data() / "vg"
+def test_predicate_vg_alias_file(sample_data: Path) -> None:
+    vg = sample_data / "vg"
     vocab = Vocabulary.load(relationship_alias=vg / "relationship_alias.txt")
     assert vocab.predicate("walking toward a") == "walking toward"
     assert vocab.predicate("are feeding") == "feeding"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,9 @@ from pipeline.normalize import Vocabulary, clean_text, name_synonyms, names_rela
 from pipeline.normalize.aliases import parse_alias_lines
 
 
-def sample_data() -> Path:
-    """The shared sample; CI sets MSG_SAMPLE_DATA, and a set variable must point somewhere."""
-    env = os.environ.get("MSG_SAMPLE_DATA")
-    root = Path(env or "/work/shared/data")
-    if not (root / "vg").is_dir():
-        if env:
-            pytest.fail(f"MSG_SAMPLE_DATA={env} is set but {root / 'vg'} does not exist")
-        pytest.skip(f"no sample data at {root} (set MSG_SAMPLE_DATA)")
-    return root
-
-
 @pytest.fixture(scope="module")
-def vg_vocab() -> Vocabulary:
-    vg = sample_data() / "vg"
+def vg_vocab(sample_data: Path) -> Vocabulary:
+    vg = sample_data / "vg"
     return Vocabulary.load(vg / "object_alias.txt", vg / "relationship_alias.txt")
 
 

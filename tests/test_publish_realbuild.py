@@ -19,7 +19,7 @@ import jsonschema
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
-from test_publish_support import offline_hf, sample_data_dir
+from test_publish_support import offline_hf
 
 from pipeline.cli import main
 from pipeline.manifest import describe_file, output_files
@@ -66,8 +66,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict]]:
-    data = sample_data_dir()
+def real(
+    tmp_path_factory: pytest.TempPathFactory, sample_data: Path
+) -> tuple[Path, Path, list[dict]]:
+    data = sample_data
     images = data / "coco" / "val2017"
     out = build(
         tmp_path_factory.mktemp("real") / "out",

@@ -4,7 +4,6 @@ image files, and a complete output folder (shards, card, manifest) built from th
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from pipeline.publish.images import ImageProblem, image_feature_rows
 from pipeline.publish.shards import write_config_shards
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SAMPLE_DATA = REPO_ROOT.parent / "shared" / "data"
 ASPECTS = ("entity", "number", "color", "material", "action", "spatial")
 VALUES = {
     "entity": ["dog", "cat", "bus", "cup", "horse"],
@@ -192,20 +190,6 @@ def fake_manifest(out: Path, counts: dict[str, Any]) -> dict[str, Any]:
         "counts": counts,
         "outputs": [describe_file(p, out) for p in output_files(out)],
     }
-
-
-def sample_data_dir() -> Path:
-    """The real annotation sample: MSG_SAMPLE_DATA, else ../shared/data; skip when the
-    default is absent, fail when the variable names a missing folder."""
-    configured = os.environ.get("MSG_SAMPLE_DATA")
-    if configured:
-        folder = Path(configured)
-        if not folder.is_dir():
-            pytest.fail(f"MSG_SAMPLE_DATA={configured} is set but is not a folder")
-        return folder
-    if not DEFAULT_SAMPLE_DATA.is_dir():
-        pytest.skip(f"real sample absent ({DEFAULT_SAMPLE_DATA}); set MSG_SAMPLE_DATA to run")
-    return DEFAULT_SAMPLE_DATA
 
 
 def offline_hf(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:

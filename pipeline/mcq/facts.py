@@ -8,7 +8,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,10 @@ from pipeline.mcq.referents import (
     Referent,
     askable,
     can_refer,
+    normalized_box,
     phrase_for,
     referents,
+    region_text,
     related,
     same_name,
 )
@@ -71,7 +73,7 @@ class FactContext:
     def skip(self, family: str, reason: str) -> None:
         self.skipped[f"{family}:{reason}"] += 1
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         return sorted({g.name for g in self.groups})
 
@@ -146,8 +148,6 @@ REGION_FACTS_PER_SCENE = 4
 
 
 def entity_region_facts(ctx: FactContext) -> list[Fact]:
-    from pipeline.mcq.referents import normalized_box, region_text
-
     scene = ctx.scene
     eligible = [
         g

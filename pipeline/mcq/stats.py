@@ -58,15 +58,14 @@ class Stats:
         for key, n in data.get("name_values", {}).items():
             aspect, name, value = key.split("|", 2)
             self._values.setdefault((aspect, name), []).append((n, value))
+        self._categories = _by_count(data.get("category_images", {}))
+        self._names = _by_count(data.get("name_images", {}))
 
     def values_seen_with(self, aspect: str, name: str) -> list[str]:
         pairs = self._values.get((aspect, name), [])
         return [v for _, v in sorted(pairs, key=lambda p: (-p[0], p[1]))]
 
     def popular_categories(self) -> list[str]:
-        if not hasattr(self, "_categories"):
-            counts = self.data.get("category_images", {})
-            self._categories = sorted(counts, key=lambda c: (-counts[c], c))
         return self._categories
 
     def cooccurring(self, present: list[str]) -> list[str]:
@@ -79,7 +78,9 @@ class Stats:
         return sorted(score, key=lambda c: (-score[c], c))
 
     def popular_names(self) -> list[str]:
-        if not hasattr(self, "_names"):
-            counts = self.data.get("name_images", {})
-            self._names = sorted(counts, key=lambda c: (-counts[c], c))
         return self._names
+
+
+def _by_count(counts: dict[str, int]) -> list[str]:
+    """Most frequent first, ties by name (deterministic)."""
+    return sorted(counts, key=lambda c: (-counts[c], c))
