@@ -78,6 +78,9 @@ def top_level_kind(path: Path) -> str:
     """'list', 'object' or another JSON kind of the file's top-level value."""
     handle = _open(path)
     with handle:
+        if handle.read(1) == b"":
+            raise InputError(path, "empty file")
+        handle.seek(0)
         try:
             for _, event, _ in ijson.parse(handle):
                 return {"start_array": "list", "start_map": "object"}.get(event, event)

@@ -102,13 +102,10 @@ class SceneBuilder:
 
     # -- objects ----------------------------------------------------------------------
     def coco_objects(self, image: dict[str, Any]) -> None:
-        seen: set[int] = set()
         for row in self.by_kind.pop("coco_instance", []):
             rec = row.record
             try:
                 F.check_fields(rec, F.COCO_INSTANCE)
-                if rec["id"] in seen:
-                    raise RecordError("duplicate_id", f"annotation id {rec['id']} appears twice")
                 category = self.ctx.categories.get(rec["category_id"])
                 if category is None:
                     raise RecordError(
@@ -118,7 +115,6 @@ class SceneBuilder:
             except RecordError as err:
                 self.drop(row, err)
                 continue
-            seen.add(rec["id"])
             name = self.ctx.vocab.object_name(category["name"])
             object_id = f"coco/ann/{rec['id']}"
             self.objects[object_id] = _object(
@@ -181,8 +177,6 @@ class SceneBuilder:
             rec = row.record
             try:
                 obj = self._vg_object(rec, image)
-                if obj["object_id"] in self.objects:
-                    raise RecordError("duplicate_id", f"object id {rec['object_id']} repeats")
                 merged = rec.get("merged_object_ids", [])
                 if not F.is_int_list(merged):
                     raise RecordError("bad_value", f"'merged_object_ids' is {merged!r}")
@@ -258,9 +252,6 @@ class SceneBuilder:
                 self.drop(row, err)
                 continue
             cid = f"coco/cap/{row.record['id']}"
-            if any(c["caption_id"] == cid for c in self.captions):
-                self.drop(row, RecordError("duplicate_id", f"caption {cid} repeats"))
-                continue
             self.captions.append({"caption_id": cid, "text": row.record["caption"].strip()})
             self.ledger.used(row.label)
 

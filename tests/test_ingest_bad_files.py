@@ -112,11 +112,6 @@ def test_broken_file_is_one_error_line_with_exit_2(small, cli, tmp_path, case):
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an empty file is reported as 'truncated or incomplete JSON (premature EOF)' "
-    "near byte 0; jsonstream.top_level_kind's 'empty file' message is never reached",
-)
 @pytest.mark.parametrize("case", ["empty_attributes", "empty_instances"])
 def test_empty_file_is_called_empty(small, cli, tmp_path, case):
     small.write()

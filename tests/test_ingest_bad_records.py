@@ -274,11 +274,6 @@ def test_cli_run_with_bad_records_succeeds(small, cli, tmp_path, quarantine_of):
     assert quarantine_of(out, INSTANCES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: annotation ids are checked for duplicates only within one image; the same "
-    "id on another image is used twice (two objects coco/ann/<id>)",
-)
 def test_duplicate_annotation_id_on_another_image_is_quarantined(
     small, build, quarantine_of, scenes_of
 ):
@@ -292,11 +287,6 @@ def test_duplicate_annotation_id_on_another_image_is_quarantined(
     assert reasons == ["duplicate_id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: VG object ids are checked for duplicates only within one image; the same "
-    "object_id in another image's entry is used twice (two objects vg/obj/<id>)",
-)
 def test_duplicate_vg_object_id_in_another_image_is_quarantined(
     small, build, quarantine_of, scenes_of
 ):

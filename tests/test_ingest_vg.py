@@ -87,6 +87,17 @@ def test_vg_12_shape_reads_into_the_same_objects(small, build, scenes_of, manife
     assert manifest_of(out12)["reconciled"]
 
 
+def test_vg_10_image_data_with_id_instead_of_image_id(small, build, scenes_of, manifest_of):
+    before = build(small, "with_image_id")
+    for image in small.vg_images:
+        image["id"] = image.pop("image_id")
+    after = build(small, "with_id")
+    assert [s["scene_id"] for s in scenes_of(after)] == [s["scene_id"] for s in scenes_of(before)]
+    assert scenes_of(after) == scenes_of(before)
+    assert manifest_of(after)["reconciled"]
+    assert not any(c["quarantined"] for c in manifest_of(after)["records"].values())
+
+
 def test_objects_known_only_to_attributes_or_relationships_become_objects(
     small, build, scenes_of, manifest_of
 ):

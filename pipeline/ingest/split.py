@@ -63,6 +63,18 @@ class SplitState:
     vg_scene: dict[int, str] = field(default_factory=dict)
     categories: dict[int, dict[str, Any]] = field(default_factory=dict)
     coco_image_ids: set[int] = field(default_factory=set)
+    # Record ids seen so far per kind: an id is unique across the whole input, not just
+    # within one image (the first occurrence wins, the others are quarantined).
+    record_ids: dict[str, set[int]] = field(default_factory=dict)
+
+    def first_time(self, kind: str, record_id: Any) -> bool:
+        if not is_int(record_id):
+            return True  # a missing or bad id is the scene stage's to report
+        seen = self.record_ids.setdefault(kind, set())
+        if record_id in seen:
+            return False
+        seen.add(record_id)
+        return True
 
 
 def _split_coco_instances(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
@@ -83,14 +95,14 @@ def _split_coco_instances(f: InputFile, out: Buckets, state: SplitState, ledger:
         state.categories.setdefault(cat["id"], cat)
         ledger.used(f.label)
     _split_coco_images(f, out, state, ledger, unique=True)
-    _route_by_image_id(f, "annotations.item", "annotations", "coco_instance", out, ledger)
+    _route_by_image_id(f, "annotations.item", "annotations", "coco_instance", out, state, ledger)
 
 
 def _split_coco_captions(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
     require_top_level(f.path, "object")
     # A captions file repeats the image list of its instances file; the scene stage merges.
     _split_coco_images(f, out, state, ledger, unique=False)
-    _route_by_image_id(f, "annotations.item", "annotations", "coco_caption", out, ledger)
+    _route_by_image_id(f, "annotations.item", "annotations", "coco_caption", out, state, ledger)
 
 
 def _split_coco_images(
@@ -116,7 +128,13 @@ def _split_coco_images(
 
 
 def _route_by_image_id(
-    f: InputFile, prefix: str, name: str, kind: str, out: Buckets, ledger: Ledger
+    f: InputFile,
+    prefix: str,
+    name: str,
+    kind: str,
+    out: Buckets,
+    state: SplitState,
+    ledger: Ledger,
 ) -> None:
     for i, record in enumerate(iter_items(f.path, prefix)):
         where = f"{name}[{i}]"
@@ -125,6 +143,10 @@ def _route_by_image_id(
         if not is_int(image_id):
             reason = "not_an_object" if not isinstance(record, dict) else "missing_field"
             ledger.quarantine(f.label, where, reason, "record has no integer 'image_id'", record)
+            continue
+        if not state.first_time(kind, record.get("id")):
+            problem = f"annotation id {record['id']} appears twice"
+            ledger.quarantine(f.label, where, "duplicate_id", problem, record)
             continue
         out.write(coco_scene_id(image_id), kind, where, record)
 
@@ -146,7 +168,8 @@ def _split_vg_images(f: InputFile, out: Buckets, state: SplitState, ledger: Ledg
             continue
         scene_id = vg_scene_id(image_id, coco_id if is_int(coco_id) else None)
         state.vg_scene[image_id] = scene_id
-        out.write(scene_id, "vg_image", where, image)
+        # VG 1.0 named the image id "id"; later releases "image_id": the scene stage reads one.
+        out.write(scene_id, "vg_image", where, {**image, "image_id": image_id})
 
 
 def _vg_image_id(entry: Any) -> int | None:
@@ -158,10 +181,11 @@ def _vg_image_id(entry: Any) -> int | None:
 
 
 def _split_vg_nested(
-    list_key: str, kind: str
+    list_key: str, kind: str, unique_key: str | None
 ) -> Callable[[InputFile, Buckets, SplitState, Ledger], None]:
     """objects.json, attributes.json and relationships.json: a list of per-image entries,
-    each holding a list of records (the records are what the ledger counts)."""
+    each holding a list of records (the records are what the ledger counts). `unique_key`
+    names the id that must not repeat in the file (attribute entries may repeat an object)."""
 
     def split(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
         require_top_level(f.path, "list")
@@ -181,6 +205,11 @@ def _split_vg_nested(
                     problem = f"image {image_id} is not in image_data.json"
                     ledger.quarantine(f.label, where, "unknown_image", problem, record)
                     continue
+                if unique_key and isinstance(record, dict):
+                    if not state.first_time(kind, record.get(unique_key)):
+                        problem = f"{unique_key} {record[unique_key]} appears twice"
+                        ledger.quarantine(f.label, where, "duplicate_id", problem, record)
+                        continue
                 out.write(scene_id, kind, where, {"image_id": image_id, **_as_dict(record)})
 
     return split
@@ -195,9 +224,9 @@ SPLITTERS: dict[str, Callable[[InputFile, Buckets, SplitState, Ledger], None]] =
     "coco_instances": _split_coco_instances,
     "coco_captions": _split_coco_captions,
     "vg_images": _split_vg_images,
-    "vg_objects": _split_vg_nested("objects", "vg_object"),
-    "vg_attributes": _split_vg_nested("attributes", "vg_attribute"),
-    "vg_relationships": _split_vg_nested("relationships", "vg_relationship"),
+    "vg_objects": _split_vg_nested("objects", "vg_object", "object_id"),
+    "vg_attributes": _split_vg_nested("attributes", "vg_attribute", None),
+    "vg_relationships": _split_vg_nested("relationships", "vg_relationship", "relationship_id"),
 }
 # image_data.json first (it maps VG images to scenes), instances before captions.
 KIND_ORDER = tuple(SPLITTERS)
