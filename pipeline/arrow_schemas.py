@@ -90,6 +90,15 @@ MCQ = pa.schema(
 )
 
 TURN = pa.struct([("from", pa.string()), ("value", pa.string())])
+CLAIM = pa.struct(
+    [
+        ("aspect", pa.string()),
+        ("value", pa.string()),
+        ("referent_name", pa.string()),
+        ("referent_object_ids", STR_LIST),
+        ("false_value", pa.string()),
+    ]
+)
 CONV = pa.schema(
     [
         ("id", pa.string()),
@@ -104,6 +113,7 @@ CONV = pa.schema(
         ("kind", pa.string()),
         ("conversations", pa.list_(TURN)),
         ("evidence_ids", pa.list_(STR_LIST)),
+        ("turn_facts", pa.list_(CLAIM)),
         ("split", pa.string()),
     ]
 )

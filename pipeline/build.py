@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.config import BuildOptions
+from pipeline.conv.stage import conv_stage
 from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
@@ -59,6 +60,9 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
         mcq = run_partition_stage(
             state, runner, progress, "mcq", mcq_stage, str(stats_path), options
         )
+        conv = run_partition_stage(
+            state, runner, progress, "conv", conv_stage, str(stats_path), options
+        )
     unreconciled = state.ledger.unreconciled()
     if unreconciled:  # a bug, not bad input: every record must be accounted for
         raise RuntimeError(f"record counts do not reconcile: {unreconciled}")
@@ -71,7 +75,8 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
         write_jsonl(options.out / "quarantine" / "images.jsonl", image_problems)
     counts = {
         "scenes": sum(r["scenes"] for r in scenes),
-        "mcq": sum_counts(mcq),
+        "mcq": sum_counts(mcq, "by_aspect_form"),
+        "conv": sum_counts(conv, "by_kind"),
         "images_quarantined": len(image_problems),
     }
     manifest = build_manifest(options, state.inputs, state.ledger, counts)
@@ -83,11 +88,12 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     return manifest
 
 
-def sum_counts(results: list[dict]) -> dict[str, Any]:
-    total: dict[str, Any] = {"total": 0, "by_aspect_form": Counter(), "skipped": Counter()}
+def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
+    """Totals over partitions; `counted_by` names the per-item counts in the manifest."""
+    total: dict[str, Any] = {"total": 0, counted_by: Counter(), "skipped": Counter()}
     for r in results:
         total["total"] += r["items"]
-        total["by_aspect_form"].update(r["by_aspect_form"])
+        total[counted_by].update(r["counts"])
         total["skipped"].update(r["skipped"])
     return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
 

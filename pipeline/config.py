@@ -22,7 +22,7 @@ class BuildOptions:
     workers: int = 1
     scheduler: str | None = None
     partitions: int = 0  # 0: chosen from the input size (never from the worker count)
-    tuning_fraction: float = 0.0
+    tuning_fraction: float = 0.2
     count_cap: int = 10
     min_count_area: float = 32.0 * 32.0 / 4  # COCO instances below this are too small to count
     spatial_margin: float = 0.1

@@ -25,6 +25,7 @@ def real_options(sample_data: Path, out: Path) -> BuildOptions:
         coco_captions=[ann / "captions_val2017.json"],
         vg_dir=sample_data / "vg",
         out=out,
+        tuning_fraction=0.3,  # both configs, so both are compared
     )
 
 
@@ -34,6 +35,7 @@ def test_two_dask_workers_and_other_partitions_give_identical_bytes(sample_data,
     run_build(base, Progress(quiet=True))
     expected = published_bytes(base.out)
     assert any(k.startswith("data/mcq/") for k in expected)
+    assert any(k.startswith("data/conv/") for k in expected)
 
     two = replace(base, out=tmp_path / "two", workers=2)
     run_build(two, Progress(quiet=True))

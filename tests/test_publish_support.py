@@ -115,6 +115,24 @@ def conv_row(i: int, image_id: int | None = None, width: int = 64, height: int =
             {"from": "gpt", "value": "Blue."},
         ],
         "evidence_ids": [[], [f"vg/attr/{i}"], [], [f"vg/obj/{i}"]],
+        "turn_facts": [
+            None,
+            {
+                "aspect": "color",
+                "value": "red",
+                "referent_name": "bus",
+                "referent_object_ids": [f"vg/obj/{i}"],
+                "false_value": None,
+            },
+            None,
+            {
+                "aspect": "color",
+                "value": "blue",
+                "referent_name": "car",
+                "referent_object_ids": [f"vg/obj/{i}"],
+                "false_value": None,
+            },
+        ],  # fmt: skip
         "split": "train",
     }
 

@@ -72,6 +72,12 @@ def add_parser(subparsers) -> None:
         help=f"largest count asked about (default {d.count_cap})",
     )
     a(
+        "--max-shard-bytes",
+        type=int,
+        metavar="BYTES",
+        help=f"largest Parquet shard before the next one starts (default {d.max_shard_bytes})",
+    )
+    a(
         "--circular",
         action="store_const",
         const=True,
