@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import pkgutil
 import sys
 from importlib import import_module
 
 from pipeline import __version__
 from pipeline.errors import InputError
 
-COMMANDS = ("build", "validate", "publish", "export")
+
+def commands() -> list[str]:
+    """Every module of pipeline/commands is a sub-command: adding one needs no edit here."""
+    import pipeline.commands
+
+    return [m.name for m in pkgutil.iter_modules(pipeline.commands.__path__)]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -21,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"msg {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands():
         import_module(f"pipeline.commands.{name}").add_parser(sub)
     return p
 

@@ -297,3 +297,14 @@ def test_duplicate_vg_object_id_in_another_image_is_quarantined(
     ids = [o["object_id"] for s in scenes_of(out) for o in s["objects"]]
     assert ids.count(f"vg/obj/{obj['object_id']}") == 1
     assert [r["reason"] for r in quarantine_of(out, VG_OBJECTS)] == ["duplicate_id"]
+
+
+def test_id_set_remembers_dense_sparse_and_negative_ids():
+    from pipeline.ingest.split import IdSet
+
+    ids = IdSet()
+    for value in (0, 7, 8, 5_000_000, 900100581904, -3):
+        assert ids.add(value), value
+        assert not ids.add(value), value
+    assert ids.add(9) and ids.add(4_999_999)
+    assert len(ids.bits) < 2_000_000  # about one bit per id, not a Python object each

@@ -56,6 +56,33 @@ class Buckets:
             tmp.replace(tmp.with_suffix(""))
 
 
+class IdSet:
+    """Ids seen so far, in about one bit per id: annotation ids are dense integers (VG's
+    3.8M object ids would take some 200 MB as a Python set). Ids beyond the bitmap's range
+    (COCO crowd annotations use 12-digit ids) go to a plain set."""
+
+    BITMAP_LIMIT = 1 << 30  # at most 128 MiB of bitmap
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.sparse: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Add the id; False when it was already there."""
+        if not 0 <= value < self.BITMAP_LIMIT:
+            if value in self.sparse:
+                return False
+            self.sparse.add(value)
+            return True
+        byte, bit = divmod(value, 8)
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
+        if self.bits[byte] >> bit & 1:
+            return False
+        self.bits[byte] |= 1 << bit
+        return True
+
+
 @dataclass
 class SplitState:
     """What routing needs across files: the VG image -> scene map and the COCO categories."""
@@ -65,16 +92,12 @@ class SplitState:
     coco_image_ids: set[int] = field(default_factory=set)
     # Record ids seen so far per kind: an id is unique across the whole input, not just
     # within one image (the first occurrence wins, the others are quarantined).
-    record_ids: dict[str, set[int]] = field(default_factory=dict)
+    record_ids: dict[str, IdSet] = field(default_factory=dict)
 
     def first_time(self, kind: str, record_id: Any) -> bool:
         if not is_int(record_id):
             return True  # a missing or bad id is the scene stage's to report
-        seen = self.record_ids.setdefault(kind, set())
-        if record_id in seen:
-            return False
-        seen.add(record_id)
-        return True
+        return self.record_ids.setdefault(kind, IdSet()).add(record_id)
 
 
 def _split_coco_instances(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:
