@@ -11,6 +11,7 @@ from typing import Any
 from pipeline.config import BuildOptions
 from pipeline.conv.stage import conv_stage
 from pipeline.manifest import build_manifest, describe_file, output_files
+from pipeline.mcq.balance import BALANCED_STAGE, balance_mcq
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
 from pipeline.parquet_io import write_json, write_jsonl
@@ -60,22 +61,21 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
         mcq = run_partition_stage(
             state, runner, progress, "mcq", mcq_stage, str(stats_path), options
         )
+        mcq, balance = balance_mcq(state, runner, progress)  # global, so after every partition
         conv = run_partition_stage(
             state, runner, progress, "conv", conv_stage, str(stats_path), options
         )
     unreconciled = state.ledger.unreconciled()
     if unreconciled:  # a bug, not bad input: every record must be accounted for
         raise RuntimeError(f"record counts do not reconcile: {unreconciled}")
-    scenes_dir = options.out / "scenes"
-    shutil.rmtree(scenes_dir, ignore_errors=True)
-    shutil.copytree(state.layout.stage_dir("scenes"), scenes_dir, ignore=_only_parquet)
+    publish_scenes(state)
     write_quarantine(options.out, state.ledger)
     image_problems = publish_shards(state)
     if image_problems:
         write_jsonl(options.out / "quarantine" / "images.jsonl", image_problems)
     counts = {
         "scenes": sum(r["scenes"] for r in scenes),
-        "mcq": sum_counts(mcq, "by_aspect_form"),
+        "mcq": sum_counts(mcq, "by_aspect_form") | {"balance": balance},
         "conv": sum_counts(conv, "by_kind"),
         "images_quarantined": len(image_problems),
     }
@@ -98,12 +98,12 @@ def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
     return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
 
 
-def partition_rows(state, config: str) -> Iterator[Iterator[dict[str, Any]]]:
+def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
     """One row stream per partition, in partition order (a stage that did not run: none)."""
     import pyarrow.parquet as pq
 
     for part in range(state.num_partitions):
-        path = state.layout.part_file(config, part, ".parquet")
+        path = state.layout.part_file(stage, part, ".parquet")
         if path.exists():
             yield (
                 row for batch in pq.ParquetFile(path).iter_batches() for row in batch.to_pylist()
@@ -118,7 +118,7 @@ def publish_shards(state) -> list[dict[str, Any]]:
 
     options, problems = state.options, []
     for config in ("mcq", "conv"):
-        parts = partition_rows(state, config)
+        parts = partition_rows(state, BALANCED_STAGE if config == "mcq" else config)
         if options.images_dir is not None:
             parts = (image_feature_rows(p, options.images_dir, problems) for p in parts)
         write_config_shards(
@@ -129,6 +129,17 @@ def publish_shards(state) -> list[dict[str, Any]]:
             max_shard_bytes=options.max_shard_bytes,
         )
     return [p.to_dict() for p in problems]
+
+
+def publish_scenes(state) -> None:
+    """<out>/scenes/: copied under a hidden name, then renamed, so a killed build never
+    leaves a partial scene file under its final name."""
+    scenes_dir = state.options.out / "scenes"
+    staging = state.options.out / ".scenes.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(state.layout.stage_dir("scenes"), staging, ignore=_only_parquet)
+    shutil.rmtree(scenes_dir, ignore_errors=True)
+    staging.rename(scenes_dir)
 
 
 def _only_parquet(folder: str, names: list[str]) -> list[str]:

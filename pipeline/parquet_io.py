@@ -4,6 +4,8 @@ complete, so an interrupted run never leaves a partial file that looks finished.
 from __future__ import annotations
 
 import os
+import signal
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,32 @@ import pyarrow.parquet as pq
 WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True, "use_dictionary": True}
 
 
+# Test hook (tests/test_resume.py): with MSG_KILL_AFTER="<point>:<n>" the process kills
+# itself (SIGKILL, as a crash or an OOM killer would) the n-th time it passes <point>, so
+# that resumption is tested at exact places. Points: "split" (an input file routed), a
+# stage name (one partition done; single-process runs), "quarantine" (a file written),
+# "rename:<file name>" (a file complete under its temp name, not yet renamed). Unset, as
+# always outside tests, it does nothing.
+KILL_ENV = "MSG_KILL_AFTER"
+_passed: Counter[str] = Counter()
+
+
+def kill_point(point: str) -> None:
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    _passed[point] += 1
+    if spec == f"{point}:{_passed[point]}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _tmp(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def _rename(tmp: Path, path: Path) -> None:
+    kill_point(f"rename:{path.name}")
+    tmp.replace(path)
 
 
 def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
@@ -25,7 +51,7 @@ def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> No
     table = pa.Table.from_pylist(rows, schema=schema)
     tmp = _tmp(path)
     pq.write_table(table, tmp, **WRITE_OPTIONS)
-    tmp.replace(path)
+    _rename(tmp, path)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -38,7 +64,7 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
     with open(tmp, "wb") as handle:
         for row in rows:
             handle.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
-    tmp.replace(path)
+    _rename(tmp, path)
 
 
 def read_jsonl(path: Path) -> list[Any]:
@@ -50,7 +76,7 @@ def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp(path)
     tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n")
-    tmp.replace(path)
+    _rename(tmp, path)
 
 
 def read_json_file(path: Path) -> Any:

@@ -15,6 +15,9 @@ def print_build_report(manifest: dict[str, Any], out: Path, quiet: bool = False)
             for key in ("by_aspect_form", "by_kind", "skipped"):
                 for name, n in sorted(counts[section].get(key, {}).items()):
                     lines.append(f"  {key.replace('by_', '')} {name}: {n}")
+            dropped = counts[section].get("balance", {}).get("dropped", {})
+            for name, n in sorted(dropped.items()):
+                lines.append(f"  dropped by balancing {name}: {n}")
     quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())
     lines.append(f"input records quarantined: {quarantined} (see {out / 'quarantine'})")
     if not quiet:

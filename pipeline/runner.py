@@ -6,10 +6,13 @@ written never depends on where or when a partition ran."""
 from __future__ import annotations
 
 import math
+import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from pipeline.config import BuildOptions, content_options
 from pipeline.ingest.inputs import Inputs, plan_inputs
 from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
 from pipeline.ledger import Ledger
-from pipeline.parquet_io import read_json_file, write_json, write_jsonl
+from pipeline.parquet_io import KILL_ENV, kill_point, read_json_file, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.stages import SideFiles, WorkLayout, load_result
 
@@ -109,6 +112,7 @@ def run_split(state: BuildState, progress: Progress) -> None:
     files = list(ordered_files(state.inputs))
     for f in progress.track(files, "split", total=len(files)):
         split_file(f, split_dir, state.num_partitions, split_state, ledger)
+        kill_point("split")
     write_categories(split_dir, split_state)
     write_json(marker, {"ledger": ledger.to_dict(), "quarantine": ledger.quarantine_rows})
     state.ledger.merge(ledger)
@@ -126,6 +130,8 @@ def run_partition_stage(
     results in partition order (finished ones are read back, not redone)."""
     parts = range(state.num_partitions)
     todo = [p for p in parts if load_result(state.layout, stage, p) is None]
+    if os.environ.get(KILL_ENV, "").startswith(f"{stage}:"):  # test hook, see parquet_io
+        fn = partial(_then_kill_point, fn, stage)
     if len(todo) < state.num_partitions:
         progress.log(f"[{stage}] {state.num_partitions - len(todo)} partitions already done")
     for _ in progress.track(runner.map(fn, todo, state.layout, *args), stage, total=len(todo)):
@@ -135,6 +141,12 @@ def run_partition_stage(
         if "ledger" in result:
             state.ledger.merge_result(result["ledger"], result["quarantine"])
     return results
+
+
+def _then_kill_point(fn: Callable[..., dict], stage: str, *args: Any) -> dict:
+    result = fn(*args)
+    kill_point(stage)
+    return result
 
 
 def write_quarantine(out: Path, ledger: Ledger) -> list[Path]:
@@ -149,7 +161,23 @@ def write_quarantine(out: Path, ledger: Ledger) -> list[Path]:
         path = folder / f"{label}.jsonl"
         write_jsonl(path, rows)
         written.append(path)
+        kill_point("quarantine")
     return written
+
+
+# Hidden temp names of parquet_io, publish/shards and publish/card: ".<name>.tmp-<pid>".
+_TEMP_NAME = re.compile(r"^\..+\.tmp-\d+$")
+OUTPUT_FOLDERS = (".", "quarantine", "scenes", "data/mcq", "data/conv")
+
+
+def remove_stale_temp_files(out: Path) -> None:
+    """A killed run leaves its temp files (named after its pid) beside the final names; no
+    later run would reuse or replace them, so they go before this run writes anything.
+    Only the folders the build writes are looked at, never the whole tree."""
+    for folder in OUTPUT_FOLDERS:
+        for path in (out / folder).glob(".*.tmp-*"):
+            if _TEMP_NAME.match(path.name) and path.is_file():
+                path.unlink()
 
 
 def prepare(options: BuildOptions) -> BuildState:
@@ -166,6 +194,7 @@ def prepare(options: BuildOptions) -> BuildState:
             for f in (*inputs.files,)
         ],
     }
+    remove_stale_temp_files(options.out)
     run_file = layout.root / "run.json"
     if run_file.exists() and read_json_file(run_file) != signature:
         shutil.rmtree(layout.root)

@@ -140,6 +140,8 @@ class SceneBuilder:
         box = F.clip_box(box, image["width"], image["height"])
         raw_name = clean_text(names[0])
         name = self.ctx.vocab.object_name(raw_name)
+        if not name:  # "!!!" cleans to nothing: an object without a name is no fact
+            raise RecordError("bad_value", f"name {names[0]!r} is empty once cleaned")
         synsets = rec.get("synsets") if F.is_text_list(rec.get("synsets")) else []
         synset = (
             synsets[0]
@@ -214,16 +216,27 @@ class SceneBuilder:
             rec = row.record
             try:
                 F.check_fields(rec, F.VG_RELATIONSHIP)
+                predicate = self.ctx.vocab.predicate(rec["predicate"])
+                if not predicate:  # checked before the ends, which may add objects
+                    problem = f"predicate {rec['predicate']!r} is empty once cleaned"
+                    raise RecordError("bad_value", problem)
                 ends = [self._endpoint(rec.get(side), image) for side in ("subject", "object")]
             except RecordError as err:
                 self.drop(row, err)
                 continue
+            # Objects known only as ends join the scene once the whole relation is valid:
+            # a quarantined relation must leave nothing behind.
+            for end, (obj, new_obj) in zip((rec["subject"], rec["object"]), ends, strict=True):
+                if new_obj:
+                    merged = end.get("merged_object_ids", [])
+                    self._add_vg(obj, end["object_id"], merged if F.is_int_list(merged) else [])
+            ends = [obj for obj, _ in ends]
             synsets = rec.get("synsets") if F.is_text_list(rec.get("synsets")) else []
             self.relations.append(
                 {
                     "relation_id": f"vg/rel/{rec['relationship_id']}",
                     "subject_id": ends[0]["object_id"],
-                    "predicate": self.ctx.vocab.predicate(rec["predicate"]),
+                    "predicate": predicate,
                     "raw_predicate": rec["predicate"],
                     "object_id": ends[1]["object_id"],
                     "synset": synsets[0] if synsets else None,
@@ -231,18 +244,17 @@ class SceneBuilder:
             )
             self.ledger.used(row.label)
 
-    def _endpoint(self, end: Any, image: dict[str, Any]) -> dict[str, Any]:
-        """A relationship end: a known object, or a full object record of its own."""
+    def _endpoint(self, end: Any, image: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """A relationship end: a known object, or a full object record of its own (then
+        True: the caller adds it once the relation is valid)."""
         known = self._resolve(end.get("object_id")) if isinstance(end, dict) else None
         if known is not None:
-            return known
+            return known, False
         try:
             obj = self._vg_object(end if isinstance(end, dict) else {}, image)
         except RecordError as err:
             raise RecordError("relation_to_missing_object", err.detail) from None
-        merged = end.get("merged_object_ids", [])
-        self._add_vg(obj, end["object_id"], merged if F.is_int_list(merged) else [])
-        return obj
+        return obj, True
 
     def captions_of(self) -> None:
         for row in self.by_kind.pop("coco_caption", []):

@@ -25,6 +25,15 @@ def is_positive(v: Any) -> bool:
     return _is_number(v) and v > 0
 
 
+# Image sides are stored as 64-bit integers: a size that is not a whole pixel or beyond any
+# real image (1e308 would overflow the column) is a bad value, not a crash.
+MAX_IMAGE_SIDE = 2**31 - 1
+
+
+def is_image_side(v: Any) -> bool:
+    return _is_number(v) and 1 <= v <= MAX_IMAGE_SIDE
+
+
 def is_non_negative(v: Any) -> bool:
     return _is_number(v) and v >= 0
 
@@ -60,8 +69,8 @@ def is_optional_int(v: Any) -> bool:
 # field -> (check, what it must be). A field missing from the record is its own reason.
 COCO_IMAGE = {
     "id": (is_int, "an integer"),
-    "width": (is_positive, "a positive number"),
-    "height": (is_positive, "a positive number"),
+    "width": (is_image_side, f"a number of pixels from 1 to {MAX_IMAGE_SIDE}"),
+    "height": (is_image_side, f"a number of pixels from 1 to {MAX_IMAGE_SIDE}"),
     "file_name": (is_text, "a non-empty string"),
 }
 COCO_INSTANCE = {
@@ -80,8 +89,8 @@ COCO_CAPTION = {
 }
 VG_IMAGE = {
     "image_id": (is_int, "an integer"),
-    "width": (is_positive, "a positive number"),
-    "height": (is_positive, "a positive number"),
+    "width": (is_image_side, f"a number of pixels from 1 to {MAX_IMAGE_SIDE}"),
+    "height": (is_image_side, f"a number of pixels from 1 to {MAX_IMAGE_SIDE}"),
     "url": (is_optional_text, "a string"),
     "coco_id": (is_optional_int, "an integer or null"),
 }

@@ -18,6 +18,7 @@ from pipeline.ingest.fields import COCO_CATEGORY, check_fields, is_int
 from pipeline.ingest.inputs import InputFile, Inputs
 from pipeline.jsonstream import iter_items, require_top_level
 from pipeline.ledger import Ledger
+from pipeline.parquet_io import write_json
 
 
 def coco_scene_id(image_id: int) -> str:
@@ -274,8 +275,9 @@ def split_file(
 
 
 def write_categories(split_dir: Path, state: SplitState) -> None:
+    # Through a temp name and a rename, like every file a killed run might leave behind.
     cats = [state.categories[k] for k in sorted(state.categories)]
-    (split_dir / "categories.json").write_text(json.dumps(cats, sort_keys=True))
+    write_json(split_dir / "categories.json", cats)
 
 
 def read_categories(split_dir: Path) -> dict[int, dict[str, Any]]:

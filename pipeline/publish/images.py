@@ -47,8 +47,13 @@ def resolve_image_path(images_dir: Path, file_name: str) -> Path:
     rel = PurePosixPath(file_name.replace("\\", "/"))
     if not file_name or rel.is_absolute() or ".." in rel.parts or Path(file_name).is_absolute():
         raise _Rejected("image_unsafe_path", f"file name {file_name!r} is not a relative path")
+    if "\x00" in file_name:  # the OS would cut the name there (and Python refuses it)
+        raise _Rejected("image_unsafe_path", f"file name {file_name!r} holds a NUL byte")
     root = images_dir.resolve()
-    path = (root / rel).resolve()
+    try:
+        path = (root / rel).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before 3.13)
+        raise _Rejected("image_unreadable", f"{images_dir / rel}: {exc}") from None
     if not path.is_relative_to(root):
         raise _Rejected("image_unsafe_path", f"{file_name!r} leads outside {images_dir}")
     return path
@@ -59,7 +64,6 @@ def load_checked_image(images_dir: Path, file_name: str, width: int, height: int
     path = resolve_image_path(images_dir, file_name)
     if not path.is_file():
         raise _Rejected("image_missing", f"{images_dir / file_name} does not exist")
-    data = path.read_bytes()
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that: treat it as a bomb.
@@ -83,7 +87,9 @@ def load_checked_image(images_dir: Path, file_name: str, width: int, height: int
             "image_size_mismatch",
             f"{path}: image is {size[0]}x{size[1]}, annotation says {width}x{height}",
         )
-    return data
+    # Read only once Pillow has accepted the file: a huge file that is no image is not
+    # loaded into memory.
+    return path.read_bytes()
 
 
 def image_feature_rows(

@@ -31,12 +31,17 @@ def validate_folder(out: Path) -> list[str]:
     for cfg in CONFIGS.values():
         problems += _check_layout(out, cfg)
         for path in shard_files(out, cfg):
-            problems += check_shard(out, path, cfg.name)
+            if _not_a_plain_file(out, path) is None:  # else reported above, never read
+                problems += check_shard(out, path, cfg.name)
     return problems
 
 
 def _load_manifest(out: Path, problems: list[str]) -> dict[str, Any] | None:
     path = out / "manifest.json"
+    unsafe = _not_a_plain_file(out, path)
+    if unsafe:
+        problems.append(f"manifest.json: {unsafe}")
+        return None
     if not path.is_file():
         problems.append("manifest.json: missing")
         return None
@@ -57,6 +62,10 @@ def _check_outputs(out: Path, manifest: dict[str, Any]) -> list[str]:
         rel = entry["path"]
         listed.add(rel)
         path = out / rel
+        unsafe = _not_a_plain_file(out, path)
+        if unsafe:
+            problems.append(f"{rel}: {unsafe}")
+            continue
         if not path.is_file():
             problems.append(f"{rel}: listed in manifest.json but missing")
             continue
@@ -75,6 +84,19 @@ def _check_outputs(out: Path, manifest: dict[str, Any]) -> list[str]:
         if rel not in listed:
             problems.append(f"{rel}: present but not listed in manifest.json")
     return problems
+
+
+def _not_a_plain_file(out: Path, path: Path) -> str | None:
+    """Why a published path cannot be trusted as itself, or None. A downloaded folder may
+    hold symlinks (to files outside it, to /dev/zero) or FIFOs: hashing those would read
+    outside the folder or never end."""
+    if path.is_symlink():
+        return "is a symbolic link, not a file of the folder"
+    if not path.resolve().is_relative_to(out.resolve()):
+        return "lies outside the folder"
+    if path.exists() and not path.is_file():
+        return "is not a regular file"
+    return None
 
 
 def _check_layout(out: Path, cfg: Any) -> list[str]:

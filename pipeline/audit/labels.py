@@ -1,0 +1,149 @@
+"""Label checks that list annotations and items for a human to look at: one VG object with
+mutually exclusive values in one aspect, near-duplicate boxes of one object that disagree,
+and duplicate or near-duplicate questions on one image."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from itertools import combinations
+from typing import Any
+
+from pipeline.mcq.facts import item_rules
+from pipeline.normalize import are_confusable
+
+# Aspects where one object has one value; size words combine ("tall", "thin") and "state"
+# and "other" are not single-valued.
+EXCLUSIVE_ASPECTS = ("color", "material", "shape", "action")
+REGION = re.compile(r"\[[0-9., ]+\]")
+
+
+def values_conflict(aspect: str, a: str, b: str) -> bool:
+    """Two values that cannot both be true of one object (confusable ones can)."""
+    if a == b or are_confusable(aspect, a, b):
+        return False
+    if aspect == "action":  # VG lists several actions; only the exclusive sets clash
+        return any(a in group and b in group for group in item_rules()["action"]["exclusive"])
+    return True
+
+
+def _clashes(aspect: str, values: list[str]) -> list[list[str]]:
+    return [[a, b] for a, b in combinations(sorted(values), 2) if values_conflict(aspect, a, b)]
+
+
+def exclusive_values(scenes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objects annotated with two values of one aspect that exclude each other. A compound
+    value ("white and red") is one multi-coloured label, not a clash."""
+    out = []
+    for scene in scenes:
+        for obj in scene["objects"]:
+            for aspect in EXCLUSIVE_ASPECTS:
+                if aspect in (obj.get("multi_valued") or []):
+                    continue
+                clashes = _clashes(aspect, obj["attributes"].get(aspect) or [])
+                if clashes:
+                    out.append(
+                        {
+                            "scene_id": scene["scene_id"],
+                            "object_id": obj["object_id"],
+                            "name": obj["name"],
+                            "aspect": aspect,
+                            "values": sorted(obj["attributes"][aspect]),
+                            "clashes": clashes,
+                            "raw_attributes": obj.get("raw_attributes") or [],
+                        }
+                    )
+    return out
+
+
+def _root(obj_id: str, parent: dict[str, str | None]) -> str:
+    seen = set()
+    while parent.get(obj_id) and obj_id not in seen:  # a cycle would be a scene bug: stop
+        seen.add(obj_id)
+        obj_id = parent[obj_id]  # type: ignore[assignment]
+    return obj_id
+
+
+def duplicate_box_conflicts(scenes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Near-duplicate boxes of one object (VG `duplicate_of`) whose values in one aspect
+    share nothing compatible: one box says red, the other blue."""
+    out = []
+    for scene in scenes:
+        objects = {o["object_id"]: o for o in scene["objects"]}
+        parent = {i: o.get("duplicate_of") for i, o in objects.items()}
+        groups: dict[str, list[str]] = defaultdict(list)
+        for i in objects:
+            groups[_root(i, parent)].append(i)
+        for root, ids in sorted(groups.items()):
+            if len(ids) < 2:
+                continue
+            for aspect in EXCLUSIVE_ASPECTS:
+                by_box = {i: objects[i]["attributes"].get(aspect) or [] for i in sorted(ids)}
+                labelled = {i: v for i, v in by_box.items() if v}
+                pairs = [
+                    [a, b]
+                    for a, b in combinations(sorted(labelled), 2)
+                    if all(values_conflict(aspect, x, y) for x in labelled[a] for y in labelled[b])
+                ]
+                if pairs:
+                    out.append(
+                        {
+                            "scene_id": scene["scene_id"],
+                            "object_ids": sorted(ids),
+                            "name": objects[root]["name"],
+                            "aspect": aspect,
+                            "values_by_object": labelled,
+                            "conflicting_pairs": pairs,
+                        }
+                    )
+    return out
+
+
+def iou(a: list[float] | None, b: list[float] | None) -> float:
+    if not a or not b:
+        return 0.0
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = w * h
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def normalize_question(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" ?.!")
+
+
+def duplicate_questions(items: list[dict[str, Any]], min_iou: float) -> list[dict[str, Any]]:
+    """Questions asked twice on one image in one form: the same text ("duplicate"), or the
+    same text but for region coordinates of nearly the same box ("near_duplicate").
+    A multiple-choice question is its text with its options; rotations of one circular
+    question are one question; POPE asks a category once per setting, by design."""
+    groups: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for item in items:
+        masked = REGION.sub("[region]", normalize_question(item["question"]))
+        key = (item["scene_id"], item["form"], item.get("pope_setting"), masked)
+        if item["form"] == "mcq":
+            key += tuple(sorted(item["options"]))
+        groups[key].setdefault(item["group_id"], item)
+    out = []
+    for (scene_id, form, *_), by_group in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        for a, b in combinations(sorted(by_group.values(), key=lambda i: i["id"]), 2):
+            same = normalize_question(a["question"]) == normalize_question(b["question"])
+            overlap = iou(a["referent_bbox"], b["referent_bbox"])
+            if not same and overlap < min_iou:
+                continue
+            out.append(
+                {
+                    "scene_id": scene_id,
+                    "form": form,
+                    "kind": "duplicate" if same else "near_duplicate",
+                    "ids": [a["id"], b["id"]],
+                    "questions": [a["question"], b["question"]],
+                    "answers": [a["answer"], b["answer"]],
+                    "same_answer": a["answer"] == b["answer"],
+                    "box_iou": round(overlap, 4),
+                }
+            )
+    return out

@@ -1,0 +1,111 @@
+"""Build-time balancing (pipeline/mcq/balance.py): the head-share bound, yes/no pairs and
+rotations dropped together, uniform correct positions, and decisions independent of the
+order rows arrive in (so of partitioning)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from pipeline.mcq.balance import head_cap, plan_balance, rotate_to
+
+
+def row(i: int, value: str, *, aspect="color", form="mcq", name="car", scene=None, **extra):
+    ident = f"mcq-{i:016x}"
+    base = {
+        "id": ident,
+        "scene_id": scene or f"coco/{i}",
+        "aspect": aspect,
+        "form": form,
+        "answer_value": value,
+        "referent_name": name,
+        "referent_object_ids": [f"vg/obj/{i}"],
+        "template_id": f"{aspect}.{form}.0",
+        "group_id": ident,
+        "rotation": 0,
+        "answer_index": 0,
+    }
+    return base | extra
+
+
+def skewed(n_head: int, n_tail: int, start: int = 0, **kw) -> list[dict]:
+    rows = [row(start + i, "red", **kw) for i in range(n_head)]
+    return rows + [row(start + 1000 + i, f"c{i % 3}", **kw) for i in range(n_tail)]
+
+
+def test_head_cap_bounds_the_share():
+    assert head_cap([10, 10], 0.5) == 10
+    assert head_cap([30, 5, 5], 0.5) == 10
+    assert head_cap([7], 0.5) == 0  # one answer cannot be balanced at all
+    for counts in ([50, 3, 2, 1], [9, 9, 1], [100, 40, 40]):
+        cap = head_cap(counts, 0.5)
+        assert cap <= 0.5 * sum(min(c, cap) for c in counts)
+        assert cap + 1 > 0.5 * sum(min(c, cap + 1) for c in counts)
+
+
+def test_balancing_bounds_head_share_and_reports_drops():
+    rows = skewed(60, 20, name=None)
+    plan = plan_balance(rows, 0.5)
+    kept = [r for r in rows if r["id"] not in set(plan["drop"])]
+    answers = Counter(r["answer_value"] for r in kept)
+    assert answers["red"] / len(kept) <= 0.5
+    assert plan["report"]["dropped"] == {"color/mcq": 40}
+    assert plan["report"]["before"]["items"] == {"color/mcq": 80}
+    assert plan["report"]["after"]["items"] == {"color/mcq": 40}
+
+
+def test_local_groups_are_bounded_too():
+    # Globally balanced, but every "car" is red: the (aspect, form, name) bound catches it.
+    rows = [row(i, "red", name="car") for i in range(20)]
+    rows += [row(100 + i, "blue", name="car") for i in range(2)]
+    rows += [row(200 + i, f"c{i % 5}", name="bus") for i in range(20)]
+    plan = plan_balance(rows, 0.5)
+    kept = [r for r in rows if r["id"] not in set(plan["drop"])]
+    cars = Counter(r["answer_value"] for r in kept if r["referent_name"] == "car")
+    assert cars["red"] <= cars["blue"] == 2
+
+
+def test_yes_no_pairs_and_existence_stay_together():
+    rows = []
+    for i in range(40):
+        value = "red" if i < 30 else "blue"
+        for answer in ("yes", "no"):
+            rows.append(
+                row(i, value, form="yes_no", answer=answer) | {"id": f"mcq-{i:015x}{answer[0]}"}
+            )
+    rows += [
+        row(500 + i, "yes" if i % 2 else "no", aspect="existence", form="yes_no", name=f"n{i}")
+        for i in range(10)
+    ]
+    plan = plan_balance(rows, 0.5)
+    kept = [r for r in rows if r["id"] not in set(plan["drop"])]
+    yes_no = Counter(r["answer"] for r in kept if r["aspect"] == "color")
+    assert yes_no["yes"] == yes_no["no"] > 0
+    assert sum(r["aspect"] == "existence" for r in kept) == 10  # POPE untouched
+
+
+def test_positions_round_robin_and_rotations_keep_theirs():
+    rows = [row(i, f"v{i % 7}", name=None) for i in range(41)]
+    plan = plan_balance(rows, 0.9)
+    assert Counter(plan["position"].values()) == Counter({0: 11, 1: 10, 2: 10, 3: 10})
+    circular = [
+        row(1, "red") | {"id": f"mcq-{1:016x}-r{k}", "group_id": f"mcq-{1:016x}", "rotation": k}
+        for k in range(4)
+    ]
+    assert plan_balance(circular, 0.5)["position"] == {}
+
+
+def test_rotation_keeps_options_answer_and_index_consistent():
+    item = {"options": ["a", "b", "c", "d"], "answer": "c", "answer_index": 2}
+    for target in range(4):
+        turned = rotate_to(item, target)
+        assert turned["options"][turned["answer_index"]] == "c"
+        assert turned["answer_index"] == target
+        assert sorted(turned["options"]) == ["a", "b", "c", "d"]
+
+
+def test_plan_does_not_depend_on_row_order():
+    rows = skewed(50, 15) + skewed(30, 10, start=5000, aspect="material", name="bench")
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    assert plan_balance(rows, 0.5) == plan_balance(shuffled, 0.5)

@@ -1,0 +1,147 @@
+"""`msg audit` on the real sample with its 15 COCO images: a self-contained report with
+sheets and charts, every figure in metrics.json, balanced positions, gates that fail."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.audit.gates import check_gates, load_settings
+from pipeline.audit.pictures import BOX_COLOUR
+
+SIX_ASPECTS = ("entity", "number", "color", "material", "action", "spatial")
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.svgs = 0
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if tag == "svg":
+            self.svgs += 1
+        for key in ("href", "src"):  # nothing may be fetched: offline
+            if a.get(key, "data:").split(":")[0] in ("http", "https") or tag in ("link", "script"):
+                self.external.append(f"{tag} {a}")
+
+
+@pytest.fixture(scope="module")
+def audited(real_build: Path, sample_data: Path, tmp_path_factory) -> tuple[Path, int, str]:
+    out = tmp_path_factory.mktemp("audit") / "out"
+    shutil.copytree(real_build, out)  # the session's build stays untouched
+    from pipeline.cli import main
+
+    code = main(["audit", str(out), "--images-dir", str(sample_data / "coco" / "val2017")])
+    return out, code, (out / "audit" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def metrics(audited) -> dict:
+    return json.loads((audited[0] / "audit" / "metrics.json").read_text())
+
+
+def test_report_opens_offline_with_sheets_and_charts(audited, metrics):
+    _, code, html = audited
+    assert code == 0
+    page = Page()
+    page.feed(html)
+    assert page.images and all(s.startswith("data:image/jpeg;base64,") for s in page.images)
+    assert not page.external
+    assert page.svgs >= 2 * 6  # answers and positions per aspect
+    assert any(c.startswith("answers:") for c in metrics["charts"])
+    assert any(c.startswith("positions:") for c in metrics["charts"])
+    sheets = metrics["pictures"]["by_aspect"]
+    assert metrics["pictures"]["images_available"] and len(sheets) >= 3
+    assert all(f'id="sheet-{a}"' in html for a in sheets)
+
+
+def test_a_sheet_image_has_its_box_drawn(audited):
+    _, _, html = audited
+    page = Page()
+    page.feed(html)
+    boxed = 0
+    for src in page.images[:6]:
+        img = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB")
+        near = (np.abs(np.asarray(img, dtype=int) - BOX_COLOUR) < 60).all(axis=2).sum()
+        boxed += near > 40  # a rectangle outline, not stray pixels
+    assert boxed >= 3
+
+
+def test_metrics_hold_every_figure(metrics):
+    for aspect in SIX_ASPECTS:
+        mcq = metrics["balance"][aspect]["mcq"]
+        for key in ("entropy_bits", "head_answer", "head_share", "positions", "position_p"):
+            assert key in mcq, (aspect, key)
+        assert "yes_share" in metrics["balance"][aspect]["yes_no"]
+        leak = metrics["leakage"]["by_aspect"][aspect]
+        assert {"blind_accuracy", "chance", "leakage"} <= set(leak)
+        before_after = metrics["balancing"]["by_aspect"][aspect]
+        assert set(before_after) == {"before", "after"}
+    assert metrics["balancing"]["report"]["dropped"]  # the sample has heads to cut
+    for key in ("exclusive_values", "duplicate_box_conflicts", "duplicate_questions"):
+        assert key in metrics["labels"]
+    assert metrics["labels"]["counts"]["exclusive_values"] > 0
+    assert {"captions", "compared", "agree", "disagree", "disagreements"} <= set(
+        metrics["captions"]
+    )
+    assert metrics["captions"]["compared"] > 0
+    assert {g["gate"] for g in metrics["gates"]} >= {"max_head_share", "min_position_p"}
+
+
+def test_positions_are_uniform_and_heads_bounded_after_balancing(metrics):
+    min_items = 20
+    tested = 0
+    for aspect, forms in metrics["balance"].items():
+        mcq = forms.get("mcq")
+        if mcq and mcq["items"] >= min_items:
+            assert mcq["position_p"] > 0.05, (aspect, mcq["positions"])
+            assert mcq["head_share"] <= 0.5, aspect
+            tested += 1
+        yes_no = forms.get("yes_no")
+        if yes_no:
+            assert yes_no["yes"] == yes_no["no"], aspect
+    assert tested >= 6
+    gates = {g["gate"]: g for g in metrics["gates"]}
+    assert gates["min_position_p"]["passed"] and gates["max_head_share"]["passed"]
+
+
+def test_build_reports_what_balancing_dropped(real_build: Path):
+    counts = json.loads((real_build / "manifest.json").read_text())["counts"]["mcq"]
+    balance = counts["balance"]
+    for af, n in balance["before"]["items"].items():
+        after = balance["after"]["items"].get(af, 0)
+        assert n - after == balance["dropped"].get(af, 0), af
+    assert balance["after"]["items"] == counts["by_aspect_form"]
+
+
+def test_audited_folder_still_validates(audited, cli):
+    code, _, err = cli("validate", audited[0])
+    assert code == 0, err
+
+
+def test_gates_break_on_tight_thresholds(metrics):
+    gates = load_settings()["gates"] | {"max_head_share": 0.05, "max_mcq_leakage": 1.0}
+    result = {g["gate"]: g for g in check_gates(metrics, gates)}
+    assert not result["max_head_share"]["passed"] and result["max_head_share"]["broken"]
+    assert result["max_mcq_leakage"]["passed"]
+
+
+def test_fail_on_threshold_names_the_broken_gate(audited, cli, tmp_path):
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[gates]\nmax_head_share = 0.05\nmax_mcq_leakage = 1.0\n")
+    code, _, err = cli("audit", audited[0], "--thresholds", strict, "--fail-on-threshold")
+    assert code == 1
+    assert "max_head_share" in err and "max_mcq_leakage" not in err
