@@ -100,3 +100,20 @@ def test_skip_reasons_are_reported(real_build):
         assert skipped.get(reason, 0) > 0, reason
     total = sum(manifest["counts"]["mcq"]["by_aspect_form"].values())
     assert total == manifest["counts"]["mcq"]["total"]
+
+
+def test_fast_and_reference_validators_agree(items):
+    """The build's compiled check must accept and reject exactly what jsonschema does."""
+    from pipeline.validation import fast_validator, is_valid, validator
+
+    assert fast_validator("mcq") is not None  # the hot path really is the compiled one
+    broken = []
+    for i, item in enumerate(items[:300]):
+        broken.append(dict(item, id="not-an-id") if i % 5 == 0 else item)
+        broken.append(dict(item, options=item["options"][:2]) if item["form"] == "mcq" else item)
+        broken.append(dict(item, answer_index="0"))
+        broken.append({k: v for k, v in item.items() if k != "evidence_ids"})
+        broken.append(dict(item, pope_setting="sometimes"))
+    verdicts = [(is_valid("mcq", r), validator("mcq").is_valid(r)) for r in items + broken]
+    assert all(fast == ref for fast, ref in verdicts)
+    assert any(not ref for _, ref in verdicts) and any(ref for _, ref in verdicts)

@@ -77,9 +77,16 @@ class FactContext:
     def names(self) -> list[str]:
         return sorted({g.name for g in self.groups})
 
+    @cached_property
+    def _absent(self) -> dict[str, bool]:
+        return {}
+
     def absent(self, name: str) -> bool:
-        """No object in the image answers to this name or a related one."""
-        return not any(related(name, present) for present in self.names)
+        """No object in the image answers to this name or a related one (asked for many
+        candidate names by several families: remembered per scene)."""
+        if name not in self._absent:
+            self._absent[name] = not any(related(name, present) for present in self.names)
+        return self._absent[name]
 
 
 def _dedupe(cands: list[Distractor]) -> list[Distractor]:

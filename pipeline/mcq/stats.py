@@ -60,6 +60,11 @@ class Stats:
             self._values.setdefault((aspect, name), []).append((n, value))
         self._categories = _by_count(data.get("category_images", {}))
         self._names = _by_count(data.get("name_images", {}))
+        self._with: dict[str, dict[str, int]] = {}  # category -> categories seen with it
+        for key, n in data.get("cooccur", {}).items():
+            a, b = key.split("|")
+            self._with.setdefault(a, {})[b] = n
+        self._ranked: dict[tuple[str, ...], list[str]] = {}
 
     def values_seen_with(self, aspect: str, name: str) -> list[str]:
         pairs = self._values.get((aspect, name), [])
@@ -69,13 +74,15 @@ class Stats:
         return self._categories
 
     def cooccurring(self, present: list[str]) -> list[str]:
-        """Categories ranked by how often they appear with the present ones."""
-        score: Counter = Counter()
-        for key, n in self.data.get("cooccur", {}).items():
-            a, b = key.split("|")
-            if a in present:
-                score[b] += n
-        return sorted(score, key=lambda c: (-score[c], c))
+        """Categories ranked by how often they appear with the present ones (images share
+        their sets of categories, so each set is ranked once)."""
+        key = tuple(sorted(set(present)))
+        if key not in self._ranked:
+            score: Counter = Counter()
+            for category in key:
+                score.update(self._with.get(category, {}))
+            self._ranked[key] = sorted(score, key=lambda c: (-score[c], c))
+        return self._ranked[key]
 
     def popular_names(self) -> list[str]:
         return self._names
