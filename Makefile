@@ -22,5 +22,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Generated inputs go to benchmarks/data (git-ignored); figures to benchmarks/results.
+bench: $(STAMP)
+	$(PY) -m benchmarks.run --sizes 1000 10000 --workers 1 2 --json benchmarks/results/make-bench.json
+
 clean:
 	rm -rf outputs

@@ -1,0 +1,1 @@
+"""Benchmarks: a generator of COCO / Visual Genome inputs of any size, and a runner."""

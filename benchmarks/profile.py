@@ -1,0 +1,157 @@
+"""Where a build's time goes: per-stage wall time of an in-process `run_build`, optionally
+under cProfile (py-spy is not available here).
+
+    python -m benchmarks.profile --images 1000 [--workers 1] [--cprofile out.prof] [--top 30]
+
+Stages are timed by wrapping the build's own stage calls from outside (the pipeline code is
+not changed): split, each partition stage, the global balance plan, publishing; the rest
+(imports, cluster start, manifest, card) is reported as `other`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from benchmarks.run import DEFAULT_DATA, ensure_inputs
+
+
+class StageMemory(threading.Thread):
+    """Peak RSS of this process and its children, per running stage (polled)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stage = "other"
+        self.peaks: dict[str, int] = {}
+        self.done = threading.Event()
+        self.me = psutil.Process()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            rss = 0
+            for proc in [self.me, *self.me.children(recursive=True)]:
+                try:
+                    rss += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+            self.done.wait(0.1)
+
+
+def _wrap(
+    module: Any,
+    name: str,
+    label: Callable[..., str],
+    times: dict[str, float],
+    memory: StageMemory,
+) -> None:
+    original = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        key = label(*args, **kwargs)
+        outer, memory.stage = memory.stage, key
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            times[key] = times.get(key, 0.0) + time.perf_counter() - started
+            memory.stage = outer
+
+    setattr(module, name, timed)
+
+
+def stage_times(
+    options: Any, profile: cProfile.Profile | None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(seconds, peak RSS MB) per stage."""
+    import pipeline.build as build
+    import pipeline.runner as runner
+    from pipeline.progress import Progress
+
+    times: dict[str, float] = {}
+    memory = StageMemory()
+    memory.start()
+    _wrap(build, "run_split", lambda *a, **k: "split", times, memory)
+    # A partition stage is named by its 4th argument (state, runner, progress, stage, fn).
+    _wrap(build, "run_partition_stage", lambda *a, **k: a[3], times, memory)
+    _wrap(runner, "run_partition_stage", lambda *a, **k: a[3], times, memory)  # balance's
+    _wrap(build, "balance_mcq", lambda *a, **k: "balance plan (driver)", times, memory)
+    _wrap(build, "publish_shards", lambda *a, **k: "publish shards", times, memory)
+    started = time.perf_counter()
+    if profile:
+        profile.enable()
+    build.run_build(options, Progress(quiet=True))
+    if profile:
+        profile.disable()
+    total = time.perf_counter() - started
+    memory.done.set()
+    memory.join()
+    if "balance plan (driver)" in times:  # the plan alone: the applying stage is timed too
+        times["balance plan (driver)"] -= times.get("mcq_balanced", 0.0)
+    times["other"] = total - sum(times.values())
+    times["total"] = total
+    peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}
+    return {k: round(v, 2) for k, v in times.items()}, peaks
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
+    ap.add_argument("--images", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--cprofile", type=Path, help="profile the build and save the stats here")
+    ap.add_argument("--top", type=int, default=30, help="functions listed from the profile")
+    ap.add_argument("--json", type=Path, help="write the stage times here")
+    args = ap.parse_args(argv)
+
+    from pipeline.config import BuildOptions
+
+    gen, _ = ensure_inputs(args.images, args.seed, args.data_dir)
+    with tempfile.TemporaryDirectory(prefix="msg-profile-") as tmp:
+        options = BuildOptions(
+            coco_instances=[gen.coco_instances],
+            coco_captions=[gen.coco_captions],
+            vg_dir=gen.vg_dir,
+            out=Path(tmp) / "out",
+            workers=args.workers,
+            quiet=True,
+        )
+        profile = cProfile.Profile() if args.cprofile else None
+        times, peaks = stage_times(options, profile)
+    width = max(map(len, times))
+    print(f"{'stage':<{width}} {'seconds':>9} {'share':>6} {'peak RSS MB':>12}")
+    for stage, seconds in times.items():
+        share = 100 * seconds / times["total"]
+        peak = f"{peaks[stage]:>12.0f}" if stage in peaks else ""
+        print(f"{stage:<{width}} {seconds:>8.2f}s {share:>5.1f}% {peak}")
+    if profile and args.cprofile:
+        profile.dump_stats(args.cprofile)
+        stats = pstats.Stats(str(args.cprofile))
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "images": args.images,
+            "workers": args.workers,
+            "stage_seconds": times,
+            "stage_peak_rss_mb": peaks,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
