@@ -109,3 +109,65 @@ def test_plan_does_not_depend_on_row_order():
     shuffled = rows[:]
     random.Random(7).shuffle(shuffled)
     assert plan_balance(rows, 0.5) == plan_balance(shuffled, 0.5)
+
+
+def reference_drop(rows: list[dict], share: float) -> set[str]:
+    """The plan's drops by the plain per-unit algorithm (dicts, no arrays), to check the
+    columnar one against."""
+    from collections import defaultdict
+
+    from pipeline.hashing import stable_hash64
+    from pipeline.mcq.balance import unit_key
+    from pipeline.mcq.balance_plan import EXEMPT_ASPECTS, MIN_LOCAL_GROUP
+
+    units: dict[str, dict] = {}
+    for r in rows:
+        key = unit_key(r)
+        unit = units.setdefault(key, {"row": r, "rank": stable_hash64("balance", key), "ids": []})
+        unit["ids"].append(r["id"])
+    kept = {k for k, u in units.items() if u["row"]["aspect"] not in EXEMPT_ASPECTS}
+
+    def cap_groups(local: bool) -> bool:
+        groups: dict = defaultdict(lambda: defaultdict(list))
+        for key in kept:
+            r = units[key]["row"]
+            group = (r["aspect"], r["form"]) + ((r["referent_name"] or "",) if local else ())
+            groups[group][r["answer_value"]].append(key)
+        dropped = False
+        for by_answer in groups.values():
+            size = sum(len(keys) for keys in by_answer.values())
+            if len(by_answer) < 2 or (local and size < MIN_LOCAL_GROUP):
+                continue
+            cap = head_cap([len(keys) for keys in by_answer.values()], share)
+            for keys in by_answer.values():
+                if len(keys) > cap:
+                    keys.sort(key=lambda k: units[k]["rank"])
+                    kept.difference_update(keys[cap:])
+                    dropped = True
+        return dropped
+
+    while cap_groups(True) | cap_groups(False):
+        pass
+    kept_ids = {i for k in kept for i in units[k]["ids"]}
+    kept_ids |= {r["id"] for r in rows if r["aspect"] in EXEMPT_ASPECTS}
+    return {r["id"] for r in rows} - kept_ids
+
+
+def test_columnar_plan_matches_the_plain_algorithm():
+    rng = random.Random(3)
+    drops = 0
+    for trial in range(30):
+        rows = []
+        for i in range(rng.randint(0, 300)):
+            aspect = rng.choice(["color", "material", "existence", "number"])
+            form = rng.choice(["mcq", "yes_no"])
+            name = rng.choice(["car", "bus", None, "dog"])
+            value = rng.choice(["red"] * rng.randint(1, 6) + ["blue", "green", "2"])
+            rows.append(row(trial * 10_000 + i, value, aspect=aspect, form=form, name=name))
+        share = rng.choice([0.3, 0.5, 0.7])
+        plan = plan_balance(rows, share)
+        assert set(plan["drop"]) == reference_drop(rows, share)
+        drops += len(plan["drop"])
+        leaders = [r for r in rows if r["form"] == "mcq" and r["id"] not in set(plan["drop"])]
+        assert set(plan["position"]) == {r["id"] for r in leaders}
+    assert drops > 100  # the cases do exercise the bounds

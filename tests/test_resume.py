@@ -26,12 +26,13 @@ from pipeline.parquet_io import KILL_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 PARTITIONS = 8
-STAGES = ("scenes", "stats", "mcq", "conv")
+STAGES = ("scenes", "stats", "mcq", "mcq_units", "mcq_balanced", "conv")
 # Where the build is killed (docs/reliability.md lists these; keep them in step):
 KILL_POINTS = {
     "split:2": "during split, after 2 of the 6 input files",
     "scenes:3": "after 3 of 8 scene partitions",
     "mcq:5": "after 5 of 8 mcq partitions",
+    "rename:part-00003.json:1": "planning the balance: 3 of 8 partitions' actions written",
     "conv:8": "after every partition stage, before any output is written",
     "quarantine:1": "while writing outputs: scenes copied, 1 of 2 quarantine files written",
     "rename:manifest.json:1": "the manifest complete under its temp name, not yet renamed",
@@ -123,7 +124,7 @@ def test_killed_build_resumes_to_identical_output(
     assert partial_files(out) == []
     assert not (out / "manifest.json").exists()  # the build never looks finished
     if point.startswith("rename:"):  # complete, but only under its temp name
-        assert list(out.glob(".manifest.json.tmp-*"))
+        assert list(out.rglob(f".{point.split(':')[1]}.tmp-*"))
     done = markers(out)
     assert any(done.values()) or point == "split:2"
 
