@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pipeline.config import BuildOptions
 from pipeline.conv.stage import conv_stage
+from pipeline.errors import InputError
 from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.balance import BALANCED_STAGE, balance_mcq
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
-from pipeline.parquet_io import write_json, write_jsonl
+from pipeline.parquet_io import parquet_file, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.publish.card import write_dataset_card
 from pipeline.runner import (
@@ -25,13 +26,23 @@ from pipeline.runner import (
     write_quarantine,
 )
 from pipeline.stages import scene_stage, stats_stage
+from pipeline.storage import is_url
 
 
 def with_demo_sample(options: BuildOptions) -> BuildOptions:
-    """No inputs given: write the embedded sample beside the output folder and use it."""
+    """No inputs given: write the embedded sample beside the output folder and use it. The
+    sample is an input, and inputs are local files: a URL output needs given inputs."""
     from pipeline.demo_sample import write_demo_sample
 
-    sample = write_demo_sample(options.out.parent / f"{options.out.name}-input")
+    if is_url(options.out):
+        raise InputError(
+            options.out,
+            "the demo sample is written beside a local --out only; give the input files "
+            "(--coco-instances, --coco-captions, --vg-dir) to build into a URL",
+        )
+
+    out = Path(options.out)
+    sample = write_demo_sample(out.parent / f"{out.name}-input")
     return replace(
         options,
         coco_instances=[sample.coco_instances],
@@ -68,23 +79,24 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     unreconciled = state.ledger.unreconciled()
     if unreconciled:  # a bug, not bad input: every record must be accounted for
         raise RuntimeError(f"record counts do not reconcile: {unreconciled}")
+    out = state.out
     publish_scenes(state)
-    write_quarantine(options.out, state.ledger)
+    write_quarantine(out, state.ledger)
     image_problems = publish_shards(state)
     if image_problems:
-        write_jsonl(options.out / "quarantine" / "images.jsonl", image_problems)
+        write_jsonl(out / "quarantine" / "images.jsonl", image_problems)
     counts = {
         "scenes": sum(r["scenes"] for r in scenes),
         "mcq": sum_counts(mcq, "by_aspect_form") | {"balance": balance},
         "conv": sum_counts(conv, "by_kind"),
         "images_quarantined": len(image_problems),
     }
-    manifest = build_manifest(options, state.inputs, state.ledger, counts)
-    write_dataset_card(options.out, manifest)
+    manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
+    write_dataset_card(out, manifest)
     # The card is an output too: list the files again now that it exists.
-    manifest["outputs"] = [describe_file(p, options.out) for p in output_files(options.out)]
-    write_json(options.out / "manifest.json", manifest)
-    shutil.rmtree(state.layout.root)
+    manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]
+    write_json(out / "manifest.json", manifest)
+    state.layout.root.rmtree()
     return manifest
 
 
@@ -100,14 +112,10 @@ def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
 
 def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
     """One row stream per partition, in partition order (a stage that did not run: none)."""
-    import pyarrow.parquet as pq
-
     for part in range(state.num_partitions):
         path = state.layout.part_file(stage, part, ".parquet")
         if path.exists():
-            yield (
-                row for batch in pq.ParquetFile(path).iter_batches() for row in batch.to_pylist()
-            )
+            yield (row for batch in parquet_file(path).iter_batches() for row in batch.to_pylist())
 
 
 def publish_shards(state) -> list[dict[str, Any]]:
@@ -122,7 +130,7 @@ def publish_shards(state) -> list[dict[str, Any]]:
         if options.images_dir is not None:
             parts = (image_feature_rows(p, options.images_dir, problems) for p in parts)
         write_config_shards(
-            options.out,
+            state.out,
             config,
             parts,
             with_image=options.images_dir is not None,
@@ -133,14 +141,14 @@ def publish_shards(state) -> list[dict[str, Any]]:
 
 def publish_scenes(state) -> None:
     """<out>/scenes/: copied under a hidden name, then renamed, so a killed build never
-    leaves a partial scene file under its final name."""
-    scenes_dir = state.options.out / "scenes"
-    staging = state.options.out / ".scenes.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(state.layout.stage_dir("scenes"), staging, ignore=_only_parquet)
-    shutil.rmtree(scenes_dir, ignore_errors=True)
-    staging.rename(scenes_dir)
-
-
-def _only_parquet(folder: str, names: list[str]) -> list[str]:
-    return [n for n in names if not n.endswith(".parquet") or n.startswith(".")]
+    leaves a partial scene file under its final name (on an object store, where a folder
+    is moved file by file, each file is complete under its final name or absent)."""
+    scenes_dir = state.out / "scenes"
+    staging = state.out / ".scenes.tmp"
+    staging.rmtree()
+    staging.mkdir()
+    for path in state.layout.stage_dir("scenes").iterdir():
+        if path.name.endswith(".parquet") and not path.name.startswith("."):
+            path.copy_to(staging / path.name)
+    scenes_dir.rmtree()
+    staging.replace(scenes_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.storage import is_url
 
 
 @dataclass
@@ -17,7 +18,7 @@ class BuildOptions:
     coco_captions: list[Path] = field(default_factory=list)
     vg_dir: Path | None = None
     images_dir: Path | None = None
-    out: Path = Path("outputs/demo")
+    out: Path | str = Path("outputs/demo")  # a local folder, or an fsspec URL (a str)
     seed: int = 0
     workers: int = 1
     scheduler: str | None = None
@@ -43,11 +44,20 @@ EXECUTION_ONLY = {"workers", "scheduler", "quiet", "out"}
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "out" and is_url(value):  # Path() would fold "s3://b" into "s3:/b"
+        return value
     if name in PATH_LISTS:
-        return [Path(v) for v in (value if isinstance(value, list) else [value])]
+        return [_local(name, v) for v in (value if isinstance(value, list) else [value])]
     if name in PATHS:
-        return Path(value) if value is not None else None
+        return _local(name, value) if value is not None else None
     return value
+
+
+def _local(name: str, value: Any) -> Path:
+    if is_url(value):
+        flag = "--" + name.replace("_", "-")
+        raise InputError(value, f"{flag} must be a local path (only --out may be a URL)")
+    return Path(value)
 
 
 def load_toml(path: Path) -> dict[str, Any]:

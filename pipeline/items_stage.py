@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +21,7 @@ MakeRecords = Callable[[dict[str, Any], Stats, Any, Counter], list[dict[str, Any
 
 @lru_cache(maxsize=2)
 def load_stats(path: str) -> Stats:
-    return Stats(read_json_file(Path(path)))
+    return Stats(read_json_file(path))  # a local path or a URL (storage.FsPath as text)
 
 
 def run_items_stage(

@@ -4,54 +4,61 @@ input record became, and what came out (with checksums)."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
-from typing import Any
-
-import pyarrow.parquet as pq
+from typing import Any, TypeVar
 
 from pipeline import __version__
 from pipeline.config import BuildOptions, content_options
 from pipeline.ingest.inputs import Inputs
 from pipeline.ledger import Ledger
+from pipeline.parquet_io import parquet_file
+from pipeline.storage import FsPath, location
+
+# A local folder (the commands that read a build) or the build's output on any filesystem.
+AnyPath = TypeVar("AnyPath", Path, FsPath)
 
 MANIFEST_VERSION = "1.0.0"
 RULES_VERSION = "1.0.0"
 SCHEMA_VERSION = "1.0.0"
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: str | os.PathLike | FsPath) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with location(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def describe_file(path: Path, root: Path) -> dict[str, Any]:
+def describe_file(path: Path | FsPath, root: Path | FsPath) -> dict[str, Any]:
+    path, root = location(path), location(root)
     entry: dict[str, Any] = {
-        "path": path.relative_to(root).as_posix(),
-        "bytes": path.stat().st_size,
+        "path": path.relative_to(root),
+        "bytes": path.size(),
         "sha256": sha256_of(path),
     }
     if path.suffix == ".parquet":
-        entry["rows"] = pq.ParquetFile(path).metadata.num_rows
+        entry["rows"] = parquet_file(path).metadata.num_rows
     elif path.suffix == ".jsonl":
-        with open(path, "rb") as handle:
+        with path.open("rb") as handle:
             entry["rows"] = sum(1 for line in handle if line.strip())
     return entry
 
 
-def output_files(out: Path) -> list[Path]:
-    """Everything a user downloads: all files but the manifest and the work folder."""
-    return sorted(
-        p
-        for p in out.rglob("*")
-        if p.is_file()
-        and p.name != "manifest.json"
-        and not any(
-            part.startswith("_") or part.startswith(".") for part in p.relative_to(out).parts
-        )
-    )
+def output_files(out: AnyPath) -> list[AnyPath]:
+    """Everything a user downloads: all files but the manifest and the work folder, in
+    path order (folder by folder), of the same path type as `out`."""
+    if isinstance(out, Path):  # a local folder given to validate, audit or publish
+        found = [p.relative_to(out).parts for p in out.rglob("*") if p.is_file()]
+    else:
+        found = [tuple(p.relative_to(out).split("/")) for p in out.files()]
+    return [
+        out.joinpath(*parts) if isinstance(out, Path) else out / "/".join(parts)
+        for parts in sorted(found)
+        if parts[-1] != "manifest.json"
+        and not any(part.startswith("_") or part.startswith(".") for part in parts)
+    ]
 
 
 def command_line(options: BuildOptions) -> list[str]:
@@ -72,11 +79,11 @@ def command_line(options: BuildOptions) -> list[str]:
 
 def build_manifest(
     options: BuildOptions,
+    out: FsPath,
     inputs: Inputs,
     ledger: Ledger,
     counts: dict[str, Any],
 ) -> dict[str, Any]:
-    out = options.out
     return {
         "manifest_version": MANIFEST_VERSION,
         "package_version": __version__,

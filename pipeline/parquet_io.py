@@ -1,5 +1,8 @@
 """Atomic Parquet and JSON-lines writes: a file appears under its final name only when
-complete, so an interrupted run never leaves a partial file that looks finished."""
+complete, so an interrupted run never leaves a partial file that looks finished.
+
+Every function takes a local path, a URL string or a `storage.FsPath` (see storage.py), so
+the same calls write to a local folder or to an fsspec filesystem."""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipeline.storage import FsPath, location
 
 # Fixed writer settings: the same rows give the same bytes.
 WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True, "use_dictionary": True}
@@ -27,6 +31,8 @@ WRITE_OPTIONS = {"compression": "zstd", "write_statistics": True, "use_dictionar
 KILL_ENV = "MSG_KILL_AFTER"
 _passed: Counter[str] = Counter()
 
+PathArg = str | os.PathLike | FsPath
+
 
 def kill_point(point: str) -> None:
     spec = os.environ.get(KILL_ENV)
@@ -37,47 +43,60 @@ def kill_point(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _tmp(path: Path) -> Path:
+def _tmp(path: FsPath) -> FsPath:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def _rename(tmp: Path, path: Path) -> None:
+def _rename(tmp: FsPath, path: FsPath) -> None:
     kill_point(f"rename:{path.name}")
     tmp.replace(path)
 
 
-def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_table(path: PathArg, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    path = location(path)
+    path.parent.mkdir()
     table = pa.Table.from_pylist(rows, schema=schema)
     tmp = _tmp(path)
-    pq.write_table(table, tmp, **WRITE_OPTIONS)
+    pq.write_table(table, tmp.path, filesystem=tmp.fs, **WRITE_OPTIONS)
     _rename(tmp, path)
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    return pq.read_table(path).to_pylist()
+def read_table(path: PathArg, columns: list[str] | None = None) -> pa.Table:
+    path = location(path)
+    return pq.read_table(path.path, columns=columns, filesystem=path.fs)
 
 
-def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def parquet_file(path: PathArg) -> pq.ParquetFile:
+    path = location(path)
+    return pq.ParquetFile(path.path, filesystem=path.fs)
+
+
+def read_rows(path: PathArg, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    return read_table(path, columns).to_pylist()
+
+
+def write_jsonl(path: PathArg, rows: Iterable[Any]) -> None:
+    path = location(path)
+    path.parent.mkdir()
     tmp = _tmp(path)
-    with open(tmp, "wb") as handle:
+    with tmp.open("wb") as handle:
         for row in rows:
             handle.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
     _rename(tmp, path)
 
 
-def read_jsonl(path: Path) -> list[Any]:
-    with open(path, "rb") as handle:
+def read_jsonl(path: PathArg) -> list[Any]:
+    with location(path).open("rb") as handle:
         return [orjson.loads(line) for line in handle if line.strip()]
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_json(path: PathArg, data: Any) -> None:
+    path = location(path)
+    path.parent.mkdir()
     tmp = _tmp(path)
     tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n")
     _rename(tmp, path)
 
 
-def read_json_file(path: Path) -> Any:
-    return orjson.loads(path.read_bytes())
+def read_json_file(path: PathArg) -> Any:
+    return orjson.loads(location(path).read_bytes())

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipeline.storage import is_url
 
-def print_build_report(manifest: dict[str, Any], out: Path, quiet: bool = False) -> None:
+
+def print_build_report(manifest: dict[str, Any], out: Path | str, quiet: bool = False) -> None:
+    """`out` is the --out of the build: a local folder, or a URL (a str) shown as given."""
     counts = manifest["counts"]
     lines = [f"scenes: {counts.get('scenes', 0)}"]
     for section in ("mcq", "conv"):
@@ -19,7 +22,9 @@ def print_build_report(manifest: dict[str, Any], out: Path, quiet: bool = False)
             for name, n in sorted(dropped.items()):
                 lines.append(f"  dropped by balancing {name}: {n}")
     quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())
-    lines.append(f"input records quarantined: {quarantined} (see {out / 'quarantine'})")
+    url = is_url(out)
+    where = f"{str(out).rstrip('/')}/quarantine" if url else Path(out) / "quarantine"
+    lines.append(f"input records quarantined: {quarantined} (see {where})")
     if not quiet:
         print("\n".join(lines))
-    print(f"output: {out.resolve()}")
+    print(f"output: {out if url else Path(out).resolve()}")

@@ -8,23 +8,24 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import dask
+from fsspec.implementations.memory import MemoryFileSystem
 
 from pipeline.config import BuildOptions, content_options
+from pipeline.errors import InputError
 from pipeline.ingest.inputs import Inputs, plan_inputs
 from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
 from pipeline.ledger import Ledger
 from pipeline.parquet_io import KILL_ENV, kill_point, read_json_file, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.stages import SideFiles, WorkLayout, load_result
+from pipeline.storage import FsPath, location
 
 # Partitions come from the input size, never from the worker count.
 BYTES_PER_PARTITION = 32 * 1024 * 1024
@@ -80,6 +81,7 @@ def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
 @dataclass
 class BuildState:
     options: BuildOptions
+    out: FsPath  # options.out on its filesystem
     inputs: Inputs
     layout: WorkLayout
     num_partitions: int
@@ -106,8 +108,8 @@ def run_split(state: BuildState, progress: Progress) -> None:
         state.ledger.merge_result(done["ledger"], done["quarantine"])
         progress.log("[split] reusing the finished split")
         return
-    shutil.rmtree(split_dir, ignore_errors=True)
-    split_dir.mkdir(parents=True)
+    split_dir.rmtree()
+    split_dir.mkdir()
     ledger, split_state = Ledger(), SplitState()
     files = list(ordered_files(state.inputs))
     for f in progress.track(files, "split", total=len(files)):
@@ -149,10 +151,10 @@ def _then_kill_point(fn: Callable[..., dict], stage: str, *args: Any) -> dict:
     return result
 
 
-def write_quarantine(out: Path, ledger: Ledger) -> list[Path]:
+def write_quarantine(out: FsPath, ledger: Ledger) -> list[FsPath]:
     """<out>/quarantine/<input file>.jsonl, rows in input order of discovery."""
     folder = out / "quarantine"
-    shutil.rmtree(folder, ignore_errors=True)
+    folder.rmtree()
     by_file: dict[str, list[dict]] = {}
     for row in ledger.quarantine_rows:
         by_file.setdefault(row["file"], []).append(row)
@@ -170,21 +172,31 @@ _TEMP_NAME = re.compile(r"^\..+\.tmp-\d+$")
 OUTPUT_FOLDERS = (".", "quarantine", "scenes", "data/mcq", "data/conv")
 
 
-def remove_stale_temp_files(out: Path) -> None:
+def remove_stale_temp_files(out: FsPath) -> None:
     """A killed run leaves its temp files (named after its pid) beside the final names; no
     later run would reuse or replace them, so they go before this run writes anything.
     Only the folders the build writes are looked at, never the whole tree."""
     for folder in OUTPUT_FOLDERS:
-        for path in (out / folder).glob(".*.tmp-*"):
+        for path in (out if folder == "." else out / folder).iterdir():
             if _TEMP_NAME.match(path.name) and path.is_file():
                 path.unlink()
+
+
+def output_root(options: BuildOptions) -> FsPath:
+    """--out on its filesystem. The memory filesystem lives inside one process, so Dask
+    worker processes could not see what the others wrote: refused with more than one."""
+    out = location(options.out)
+    if isinstance(out.fs, MemoryFileSystem) and (options.workers > 1 or options.scheduler):
+        raise InputError(options.out, "memory:// is private to one process; use --workers 1")
+    return out
 
 
 def prepare(options: BuildOptions) -> BuildState:
     """Plan the run; work left by an interrupted run is reused only if it was made by the
     same inputs (path, size, mtime) and the same content options."""
+    out = output_root(options)
     inputs = plan_inputs(options.coco_instances, options.coco_captions, options.vg_dir)
-    layout = WorkLayout(options.out / "_work")
+    layout = WorkLayout(out / "_work")
     num_partitions = choose_partitions(inputs, options.partitions)
     signature = {
         "options": content_options(options),
@@ -194,10 +206,10 @@ def prepare(options: BuildOptions) -> BuildState:
             for f in (*inputs.files,)
         ],
     }
-    remove_stale_temp_files(options.out)
+    remove_stale_temp_files(out)
     run_file = layout.root / "run.json"
     if run_file.exists() and read_json_file(run_file) != signature:
-        shutil.rmtree(layout.root)
-    layout.root.mkdir(parents=True, exist_ok=True)
+        layout.root.rmtree()
+    layout.root.mkdir()
     write_json(run_file, signature)
-    return BuildState(options, inputs, layout, num_partitions, side_files(inputs))
+    return BuildState(options, out, inputs, layout, num_partitions, side_files(inputs))

@@ -16,25 +16,27 @@ from pipeline.ledger import Ledger
 from pipeline.normalize import Vocabulary
 from pipeline.parquet_io import read_json_file, write_json, write_table
 from pipeline.scenes import SceneContext, build_scenes
+from pipeline.storage import FsPath, location
 
 
 @dataclass(frozen=True)
 class WorkLayout:
-    """Where a run keeps its intermediate files (under <out>/_work)."""
+    """Where a run keeps its intermediate files (under <out>/_work, on the output's
+    filesystem, so that workers on other machines see them)."""
 
-    root: Path
+    root: FsPath
 
     @property
-    def split(self) -> Path:
+    def split(self) -> FsPath:
         return self.root / "split"
 
-    def stage_dir(self, stage: str) -> Path:
+    def stage_dir(self, stage: str) -> FsPath:
         return self.root / stage
 
-    def part_file(self, stage: str, part: int, suffix: str) -> Path:
+    def part_file(self, stage: str, part: int, suffix: str) -> FsPath:
         return self.stage_dir(stage) / f"part-{part:05d}{suffix}"
 
-    def marker(self, stage: str, part: int) -> Path:
+    def marker(self, stage: str, part: int) -> FsPath:
         return self.part_file(stage, part, ".result.json")
 
 
@@ -57,7 +59,7 @@ def scene_context(split_dir: str, side: SideFiles) -> SceneContext:
     if side.object_synsets:
         raw = load_small_json(Path(side.object_synsets))
         synsets = {k.strip().lower(): v for k, v in raw.items() if isinstance(v, str)}
-    return SceneContext(read_categories(Path(split_dir)), vocab, synsets)
+    return SceneContext(read_categories(location(split_dir)), vocab, synsets)
 
 
 def scene_stage(layout: WorkLayout, part: int, side: SideFiles) -> dict[str, Any]:

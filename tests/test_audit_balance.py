@@ -163,7 +163,11 @@ def test_columnar_plan_matches_the_plain_algorithm():
             form = rng.choice(["mcq", "yes_no"])
             name = rng.choice(["car", "bus", None, "dog"])
             value = rng.choice(["red"] * rng.randint(1, 6) + ["blue", "green", "2"])
-            rows.append(row(trial * 10_000 + i, value, aspect=aspect, form=form, name=name))
+            index = 0 if form == "mcq" else None  # yes/no items have no options
+            rows.append(
+                row(trial * 10_000 + i, value, aspect=aspect, form=form, name=name)
+                | {"answer_index": index}
+            )
         share = rng.choice([0.3, 0.5, 0.7])
         plan = plan_balance(rows, share)
         assert set(plan["drop"]) == reference_drop(rows, share)

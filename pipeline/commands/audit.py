@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = "audit an output folder: balance, blind-baseline leakage, label checks, report with pictures"
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("audit", help=HELP, description=HELP + ".")
-    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "out", type=local_path, metavar="OUT", help="local output folder of `msg build` (not a URL)"
+    )
     p.add_argument(
         "--images-dir",
-        type=Path,
+        type=local_path,
         default=None,
         help="folder of the images (default: the build's own --images-dir, if any)",
     )
     p.add_argument(
         "--thresholds",
-        type=Path,
+        type=local_path,
         default=None,
         help="TOML file overriding pipeline/tables/audit.toml",
     )

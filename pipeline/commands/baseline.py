@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = (
     "write a baseline's predictions for MSG-MCQ: random (chance), blind (text-only prior, "
@@ -17,10 +17,19 @@ def add_parser(subparsers) -> None:
     from pipeline.evaluate.baselines import KINDS
 
     p = subparsers.add_parser("baseline", help=HELP, description=HELP + ".")
-    p.add_argument("build_out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "build_out",
+        type=local_path,
+        metavar="OUT",
+        help="local output folder of `msg build` (not a URL)",
+    )
     p.add_argument("--kind", required=True, choices=KINDS, help="which baseline")
     p.add_argument(
-        "--out", type=Path, required=True, metavar="FILE", help="predictions file to write (JSONL)"
+        "--out",
+        type=local_path,
+        required=True,
+        metavar="FILE",
+        help="predictions file to write (JSONL)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of random choices (default 0)")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pipeline.config import BuildOptions, resolve
+from pipeline.storage import local_path
 
 HELP = "build scenes, MSG-MCQ and MSG-Conv from annotation files (the demo sample if none)"
 
@@ -15,7 +15,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "build",
         help=HELP,
-        description=HELP + ". Options may also come from a TOML file (--config); flags win.",
+        description=HELP + ". Options may also come from a TOML file (--config); flags win. "
+        "Inputs are local paths; --out may also be an fsspec URL.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         argument_default=None,
     )
@@ -23,28 +24,39 @@ def add_parser(subparsers) -> None:
     a(
         "--coco-instances",
         action="append",
-        type=Path,
+        type=local_path,
         metavar="FILE",
         default=[],
-        help="COCO instances JSON (repeat for train and val)",
+        help="COCO instances JSON (repeat for train and val); inputs are local files",
     )
     a(
         "--coco-captions",
         action="append",
-        type=Path,
+        type=local_path,
         metavar="FILE",
         default=[],
         help="COCO captions JSON (repeat for train and val)",
     )
     a(
         "--vg-dir",
-        type=Path,
+        type=local_path,
         metavar="DIR",
         help="Visual Genome folder: image_data.json, objects.json, attributes.json, "
         "relationships.json, optional synset maps and alias lists",
     )
-    a("--images-dir", type=Path, metavar="DIR", help="folder of image files (optional)")
-    a("--out", type=Path, metavar="DIR", help=f"output folder (default {d.out})")
+    a(
+        "--images-dir",
+        type=local_path,
+        metavar="DIR",
+        help="folder of image files (optional, local)",
+    )
+    a(
+        "--out",
+        metavar="DIR_OR_URL",
+        help="output folder: a local path or an fsspec URL (s3://bucket/x, gcs://..., "
+        "file:///abs/path), so that workers on other machines write to shared storage; "
+        f"its _work folder holds the intermediate files (default {d.out})",
+    )
     a("--seed", type=int, help=f"seed for every per-item choice (default {d.seed})")
     a(
         "--workers",
@@ -83,7 +95,7 @@ def add_parser(subparsers) -> None:
         const=True,
         help="add rotated copies of each mcq item for CircularEval",
     )
-    a("--config", type=Path, metavar="FILE", help="TOML file of build options")
+    a("--config", type=local_path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = (
     "score a model's predictions (JSONL of id and prediction) on MSG-MCQ: accuracy per aspect "
@@ -16,18 +16,22 @@ HELP = (
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help=HELP, description=HELP + ".")
-    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "out", type=local_path, metavar="OUT", help="local output folder of `msg build` (not a URL)"
+    )
     p.add_argument(
         "--predictions",
-        type=Path,
+        type=local_path,
         required=True,
         metavar="FILE",
         help='JSONL, one {"id": ..., "prediction": ...} per line',
     )
-    p.add_argument("--json", type=Path, metavar="FILE", help="also write the full report as JSON")
+    p.add_argument(
+        "--json", type=local_path, metavar="FILE", help="also write the full report as JSON"
+    )
     p.add_argument(
         "--compare",
-        type=Path,
+        type=local_path,
         metavar="FILE",
         help="a second predictions file, shown side by side per aspect",
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = "write LLaVA training JSON, an lmms-eval task folder or a VLMEvalKit TSV"
 FORMATS = ("llava", "lmms-eval", "vlmevalkit")
@@ -13,9 +13,11 @@ FORMATS = ("llava", "lmms-eval", "vlmevalkit")
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help=HELP, description=HELP + " from an output folder.")
-    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "out", type=local_path, metavar="OUT", help="local output folder of `msg build` (not a URL)"
+    )
     p.add_argument("--format", required=True, choices=FORMATS)
-    p.add_argument("--dest", required=True, type=Path, metavar="DIR", help="folder to write")
+    p.add_argument("--dest", required=True, type=local_path, metavar="DIR", help="folder to write")
     p.add_argument(
         "--include-mcq",
         action="store_true",
@@ -28,7 +30,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--images-dir",
-        type=Path,
+        type=local_path,
         metavar="DIR",
         help="lmms-eval: folder of images when the dataset does not embed them",
     )

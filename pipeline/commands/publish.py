@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = "upload a validated output folder to a Hugging Face Hub dataset repository"
 
@@ -18,7 +18,9 @@ def add_parser(subparsers) -> None:
         description=HELP + ". The token comes from HF_TOKEN or a saved `hf auth login`; "
         "it is never printed or written.",
     )
-    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "out", type=local_path, metavar="OUT", help="local output folder of `msg build` (not a URL)"
+    )
     p.add_argument("--repo-id", required=True, metavar="ID", help="e.g. user/msg-grounding")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.add_argument("--revision", metavar="REV", help="branch to upload to (created if needed)")

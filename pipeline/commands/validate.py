@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.storage import local_path
 
 HELP = (
     "check every file of an output folder against manifest.json and every record against its schema"
@@ -15,7 +15,9 @@ HELP = (
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("validate", help=HELP, description=HELP + ".")
-    p.add_argument("out", type=Path, metavar="OUT", help="output folder of `msg build`")
+    p.add_argument(
+        "out", type=local_path, metavar="OUT", help="local output folder of `msg build` (not a URL)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

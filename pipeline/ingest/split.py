@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +18,11 @@ from pipeline.ingest.inputs import InputFile, Inputs
 from pipeline.jsonstream import iter_items, require_top_level
 from pipeline.ledger import Ledger
 from pipeline.parquet_io import write_json
+from pipeline.storage import FsPath
+
+# Write buffer of one bucket on an object store (5 MiB is S3's smallest multipart part):
+# a split holds one open bucket per partition, so the default (up to 50 MiB) would add up.
+BUCKET_BLOCK_BYTES = 5 * 1024 * 1024
 
 
 def coco_scene_id(image_id: int) -> str:
@@ -34,27 +38,31 @@ def vg_scene_id(image_id: int, coco_id: int | None) -> str:
 class Buckets:
     """Bucket files for one input file: part-NNNNN/<label>.jsonl, opened on first use."""
 
-    root: Path
+    root: FsPath
     label: str
     num_partitions: int
-    handles: dict[int, Any] = field(default_factory=dict)
+    handles: dict[int, tuple[Any, FsPath]] = field(default_factory=dict)
 
     def write(self, scene_id: str, kind: str, where: str, record: Any) -> None:
         part = partition_of(scene_id, self.num_partitions)
-        handle = self.handles.get(part)
-        if handle is None:
+        opened = self.handles.get(part)
+        if opened is None:
             folder = self.root / f"part-{part:05d}"
-            folder.mkdir(parents=True, exist_ok=True)
-            handle = self.handles[part] = open(folder / f"{self.label}.jsonl.tmp", "wb")
+            folder.mkdir()
+            tmp = folder / f"{self.label}.jsonl.tmp"
+            opened = self.handles[part] = (tmp.open("wb", block_size=BUCKET_BLOCK_BYTES), tmp)
         line = {"s": scene_id, "k": kind, "f": self.label, "w": where, "r": record}
-        handle.write(orjson.dumps(line) + b"\n")
+        opened[0].write(orjson.dumps(line) + b"\n")
+
+    def close(self) -> None:
+        for handle, _ in self.handles.values():
+            handle.close()
 
     def commit(self) -> None:
         """Give the finished buckets their final names (a partial file never has one)."""
-        for _, handle in sorted(self.handles.items()):
+        for _, (handle, tmp) in sorted(self.handles.items()):
             handle.close()
-            tmp = Path(handle.name)
-            tmp.replace(tmp.with_suffix(""))
+            tmp.replace(tmp.with_name(tmp.name.removesuffix(".tmp")))
 
 
 class IdSet:
@@ -262,37 +270,36 @@ def ordered_files(inputs: Inputs) -> Iterator[InputFile]:
 
 
 def split_file(
-    f: InputFile, split_dir: Path, num_partitions: int, state: SplitState, ledger: Ledger
+    f: InputFile, split_dir: FsPath, num_partitions: int, state: SplitState, ledger: Ledger
 ) -> None:
     buckets = Buckets(split_dir, f.label, num_partitions)
     try:
         SPLITTERS[f.kind](f, buckets, state, ledger)
     except BaseException:
-        for handle in buckets.handles.values():
-            handle.close()
+        buckets.close()
         raise
     buckets.commit()
 
 
-def write_categories(split_dir: Path, state: SplitState) -> None:
+def write_categories(split_dir: FsPath, state: SplitState) -> None:
     # Through a temp name and a rename, like every file a killed run might leave behind.
     cats = [state.categories[k] for k in sorted(state.categories)]
     write_json(split_dir / "categories.json", cats)
 
 
-def read_categories(split_dir: Path) -> dict[int, dict[str, Any]]:
+def read_categories(split_dir: FsPath) -> dict[int, dict[str, Any]]:
     path = split_dir / "categories.json"
     if not path.exists():
         return {}
-    return {c["id"]: c for c in json.loads(path.read_text())}
+    return {c["id"]: c for c in json.loads(path.read_bytes())}
 
 
-def read_partition(split_dir: Path, part: int) -> Iterator[dict[str, Any]]:
+def read_partition(split_dir: FsPath, part: int) -> Iterator[dict[str, Any]]:
     """Every routed record of one partition, in input-file order then file order."""
     folder = split_dir / f"part-{part:05d}"
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.jsonl")):
-        with open(path, "rb") as handle:
+    for path in folder.iterdir():  # sorted by name; none for a partition without records
+        if not path.name.endswith(".jsonl"):
+            continue
+        with path.open("rb") as handle:
             for line in handle:
                 yield orjson.loads(line)

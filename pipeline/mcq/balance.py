@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import arrow_schemas
 from pipeline.hashing import stable_hash64
@@ -31,7 +30,7 @@ from pipeline.mcq.balance_plan import (
     head_cap,
     plan,
 )
-from pipeline.parquet_io import read_json_file, read_rows, write_json, write_table
+from pipeline.parquet_io import read_json_file, read_rows, read_table, write_json, write_table
 
 __all__ = ["BALANCED_STAGE", "balance_mcq", "head_cap", "plan_balance", "rotate_to"]
 
@@ -107,7 +106,8 @@ def to_columns(table: pa.Table, codes: dict[str, Codes]) -> ItemColumns:
         rank=numbers("rank"),
         leader=numbers("leader"),
         leader_key=numbers("leader_key"),
-        answer_index=numbers("answer_index"),
+        # null outside the forms with options; -1 keeps the column integral
+        answer_index=table.column("answer_index").fill_null(-1).to_numpy(),
     )
 
 
@@ -131,7 +131,7 @@ def plan_balance(rows: list[dict[str, Any]], share: float) -> dict[str, Any]:
 def units_stage(layout, part: int) -> dict[str, Any]:
     """Step 1: one partition's mcq items -> their unit columns, in item order."""
     source = layout.part_file("mcq", part, ".parquet")
-    rows = pq.read_table(source, columns=UNIT_COLUMNS).to_pylist()
+    rows = read_rows(source, columns=UNIT_COLUMNS)
     write_table(
         layout.part_file(UNITS_STAGE, part, ".parquet"), [unit_row(r) for r in rows], UNITS_SCHEMA
     )
@@ -145,7 +145,7 @@ def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
     actions (one per item: keep, drop or a target position). Returns the report."""
     codes = {column: Codes() for column in TEXT_COLUMNS}
     parts = [
-        to_columns(pq.read_table(layout.part_file(UNITS_STAGE, p, ".parquet")), codes)
+        to_columns(read_table(layout.part_file(UNITS_STAGE, p, ".parquet")), codes)
         for p in range(num_partitions)
     ]
     decided = plan(ItemColumns.concat(parts), codes, share)

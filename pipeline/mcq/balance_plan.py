@@ -38,7 +38,7 @@ class Codes:
                 code = self.index[text] = len(self.names)
                 self.names.append(text)
             out.append(code)
-        return np.asarray(out, dtype=np.int64)
+        return np.asarray(out, dtype=np.int32)
 
 
 @dataclass
@@ -178,42 +178,49 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
 
 
 class Counts:
-    """Counts of items by aspect/form, answer and correct position (the manifest's view)."""
+    """Counts of items by aspect/form, answer and correct position (the manifest's view),
+    each one pass of np.unique over a combined integer key."""
 
     def __init__(self, codes: dict[str, Codes], items: ItemColumns) -> None:
         self.codes, self.items = codes, items
+        self.forms = max(len(codes["form"].names), 1)
+        self.values = max(len(codes["value"].names), 1)
         self.mcq = items.form == codes["form"].index.get("mcq", -1)
 
     def _text(self, column: str, code: int) -> str:
         return self.codes[column].names[code]
 
+    def _count(self, key: np.ndarray) -> list[tuple[int, int]]:
+        found, counts = np.unique(key, return_counts=True)
+        return list(zip(found.tolist(), counts.tolist(), strict=True))
+
     def aspect_form(self, mask: np.ndarray) -> dict[str, int]:
-        pairs = np.stack([self.items.aspect[mask], self.items.form[mask]], axis=1)
-        found, counts = np.unique(pairs, axis=0, return_counts=True)
+        key = self.items.aspect[mask].astype(np.int64) * self.forms + self.items.form[mask]
         named = {
-            f"{self._text('aspect', a)}/{self._text('form', f)}": int(n)
-            for (a, f), n in zip(found.tolist(), counts.tolist(), strict=True)
+            f"{self._text('aspect', k // self.forms)}/{self._text('form', k % self.forms)}": n
+            for k, n in self._count(key)
         }
         return dict(sorted(named.items()))
 
     def describe(self, mask: np.ndarray, answer_index: np.ndarray) -> dict[str, Any]:
         mcq = mask & self.mcq
-        answers: dict[str, dict[str, int]] = {}
-        positions: dict[str, dict[str, int]] = {}
-        for a in np.unique(self.items.aspect[mcq]).tolist():
-            in_aspect = mcq & (self.items.aspect == a)
-            values, counts = np.unique(self.items.value[in_aspect], return_counts=True)
-            head = sorted(
-                ((self._text("value", v), int(n)) for v, n in zip(values, counts, strict=True)),
-                key=lambda kv: (-kv[1], kv[0]),  # ties by name: stable across runs
+        aspect = self.items.aspect[mcq].astype(np.int64)
+        answers: dict[str, list[tuple[str, int]]] = {}
+        for k, n in self._count(aspect * self.values + self.items.value[mcq]):
+            answers.setdefault(self._text("aspect", k // self.values), []).append(
+                (self._text("value", k % self.values), n)
             )
-            rest = sum(n for _, n in head[TOP_ANSWERS:])
-            aspect = self._text("aspect", a)
-            answers[aspect] = dict(head[:TOP_ANSWERS]) | ({"(other)": rest} if rest else {})
-            spread = np.bincount(answer_index[in_aspect].astype(np.int64), minlength=OPTIONS)
-            positions[aspect] = {str(k): int(n) for k, n in enumerate(spread.tolist())}
+        positions: dict[str, dict[str, int]] = {}
+        for k, n in self._count(aspect * OPTIONS + answer_index[mcq]):
+            name = self._text("aspect", k // OPTIONS)
+            positions.setdefault(name, {str(i): 0 for i in range(OPTIONS)})[str(k % OPTIONS)] = n
+        top = {}
+        for name, counted in answers.items():
+            counted.sort(key=lambda kv: (-kv[1], kv[0]))  # ties by name: stable across runs
+            rest = sum(n for _, n in counted[TOP_ANSWERS:])
+            top[name] = dict(counted[:TOP_ANSWERS]) | ({"(other)": rest} if rest else {})
         return {
             "items": self.aspect_form(mask),
-            "mcq_answers": dict(sorted(answers.items())),
+            "mcq_answers": dict(sorted(top.items())),
             "mcq_positions": dict(sorted(positions.items())),
         }

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from datasets import Features
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from pipeline.parquet_io import parquet_file
 from pipeline.publish.counts import shard_counts
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, shard_files
+from pipeline.storage import FsPath, location
 
 PRETTY_NAME = "MSG: semantic grounding questions (MSG-MCQ) and conversations (MSG-Conv)"
 TASK_CATEGORIES = ["visual-question-answering", "multiple-choice", "image-text-to-text"]
@@ -112,7 +113,7 @@ def size_category(rows: int) -> str:
     return "n>100M"
 
 
-def card_data(out: Path, counts: dict[str, Any]) -> DatasetCardData:
+def card_data(out: Path | FsPath, counts: dict[str, Any]) -> DatasetCardData:
     """The YAML header: one `datasets` config per data folder that has shards."""
     configs: list[dict[str, Any]] = []
     infos: list[dict[str, Any]] = []
@@ -120,7 +121,7 @@ def card_data(out: Path, counts: dict[str, Any]) -> DatasetCardData:
         files = shard_files(out, cfg)
         if not files:
             continue
-        features = Features.from_arrow_schema(pq.read_schema(files[0]))
+        features = Features.from_arrow_schema(parquet_file(files[0]).schema_arrow)
         configs.append(
             {"config_name": name, "data_files": [{"split": cfg.split, "path": cfg.pattern()}]}
         )
@@ -242,10 +243,12 @@ question share a `group_id`). Fields of `conv`: `conversations` (LLaVA style `fr
 turns, the first starting with `<image>`), `kind`, and `evidence_ids` per turn."""
 
 
-def render_card(out: Path, manifest: dict[str, Any], counts: dict[str, Any]) -> DatasetCard:
+def render_card(
+    out: Path | FsPath, manifest: dict[str, Any], counts: dict[str, Any]
+) -> DatasetCard:
     data = card_data(out, counts)
     has_image = any(
-        IMAGE_COLUMN in pq.read_schema(files[0]).names
+        IMAGE_COLUMN in parquet_file(files[0]).schema_arrow.names
         for cfg in CONFIGS.values()
         if (files := shard_files(out, cfg))
     )
@@ -271,15 +274,16 @@ def render_card(out: Path, manifest: dict[str, Any], counts: dict[str, Any]) -> 
 
 
 def write_dataset_card(
-    out: Path, manifest: dict[str, Any], counts: dict[str, Any] | None = None
-) -> Path:
+    out: Path | FsPath, manifest: dict[str, Any], counts: dict[str, Any] | None = None
+) -> Path | FsPath:
     """Write `out/README.md` from the shards in `out/data/` and the manifest's build facts
     (package/rules/schema versions, seed, command, inputs). `counts` defaults to counts read
     from the shards (see `counts.shard_counts`)."""
     counts = counts if counts is not None else shard_counts(out)
     card = render_card(out, manifest, counts)
     path = out / "README.md"
-    tmp = path.with_name(".README.md.tmp")
-    tmp.write_text(str(card), encoding="utf-8")
-    tmp.replace(path)
+    target = location(path)
+    tmp = target.with_name(".README.md.tmp")
+    tmp.write_bytes(str(card).encode("utf-8"))
+    tmp.replace(target)
     return path

@@ -7,35 +7,37 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
+from pipeline.parquet_io import parquet_file
 from pipeline.publish.layout import CONFIGS, shard_files
+from pipeline.storage import FsPath, location
 
 
-def _column_counts(files: list[Path], columns: tuple[str, ...]) -> Counter[tuple[str, ...]]:
+def _column_counts(
+    files: list[Path | FsPath], columns: tuple[str, ...]
+) -> Counter[tuple[str, ...]]:
     counter: Counter[tuple[str, ...]] = Counter()
     for path in files:
-        pf = pq.ParquetFile(path)
+        pf = parquet_file(path)
         for batch in pf.iter_batches(columns=list(columns)):
             values = [batch.column(c).to_pylist() for c in columns]
             counter.update(zip(*values, strict=True))
     return counter
 
 
-def shard_counts(out: Path) -> dict[str, Any]:
+def shard_counts(out: Path | FsPath) -> dict[str, Any]:
     """{"mcq": {"rows", "bytes", "by_aspect_form": {aspect: {form: n}}}, "conv": {"rows",
     "bytes", "by_kind": {kind: n}}}; `bytes` is the uncompressed size of the row groups."""
     result: dict[str, Any] = {}
     for name, cfg in CONFIGS.items():
         files = shard_files(out, cfg)
-        meta = [pq.ParquetFile(p).metadata for p in files]
+        meta = [parquet_file(p).metadata for p in files]
         entry: dict[str, Any] = {
             "rows": sum(m.num_rows for m in meta),
             "bytes": sum(
                 m.row_group(i).total_byte_size for m in meta for i in range(m.num_row_groups)
             ),
             "files": len(files),
-            "download_bytes": sum(p.stat().st_size for p in files),
+            "download_bytes": sum(location(p).size() for p in files),
         }
         if name == "mcq":
             table: dict[str, dict[str, int]] = {}

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from datasets import Features, Image
 
 from pipeline import arrow_schemas
+from pipeline.parquet_io import parquet_file
+from pipeline.storage import FsPath, location
 
 IMAGE_COLUMN = "image"
 SHARD_NAME = re.compile(r"^(?P<split>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
@@ -30,7 +31,7 @@ class Config:
     split: str
     schema: pa.Schema  # without the image column
 
-    def folder(self, out: Path) -> Path:
+    def folder(self, out: Path | FsPath) -> Path | FsPath:
         return out / "data" / self.name
 
     def pattern(self) -> str:
@@ -63,25 +64,29 @@ def arrow_schema_for(schema: pa.Schema, with_image: bool) -> pa.Schema:
     return arrow
 
 
-def shard_files(out: Path, config: Config) -> list[Path]:
-    """The config's shards in order (final names only, never temp files)."""
+def shard_files(out: Path | FsPath, config: Config) -> list[Path | FsPath]:
+    """The config's shards in order (final names only, never temp files), of the same path
+    type as `out` (a local folder, or a build's output on any filesystem)."""
     folder = config.folder(out)
-    if not folder.is_dir():
+    listing = location(folder)
+    if not listing.is_dir():
         return []
     return sorted(
-        p
-        for p in folder.iterdir()
+        folder / p.name
+        for p in listing.iterdir()
         if (m := SHARD_NAME.match(p.name)) and m["split"] == config.split and p.is_file()
     )
 
 
-def has_image_column(out: Path, config: Config) -> bool:
+def has_image_column(out: Path | FsPath, config: Config) -> bool:
     files = shard_files(out, config)
-    return bool(files) and IMAGE_COLUMN in pq.read_schema(files[0]).names
+    return bool(files) and IMAGE_COLUMN in parquet_file(files[0]).schema_arrow.names
 
 
-def iter_rows(out: Path, config: Config, batch_size: int = 256) -> Iterator[dict[str, Any]]:
+def iter_rows(
+    out: Path | FsPath, config: Config, batch_size: int = 256
+) -> Iterator[dict[str, Any]]:
     """The config's rows in shard order, a batch at a time (never the whole table)."""
     for path in shard_files(out, config):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+        for batch in parquet_file(path).iter_batches(batch_size=batch_size):
             yield from batch.to_pylist()

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.publish.layout import CONFIGS, SHARD_NAME, arrow_schema_for
+from pipeline.storage import FsPath, location
 
 # In line with `datasets.Dataset.push_to_hub` (in-memory Arrow bytes per shard).
 DEFAULT_MAX_SHARD_BYTES = 500 * 1024 * 1024
@@ -38,22 +39,24 @@ def default_row_group_rows(schema: pa.Schema) -> int:
 
 
 def write_shards(
-    dest: Path,
+    dest: Path | FsPath,
     split: str,
     partitions: Iterable[Iterable[dict[str, Any]]],
     schema: pa.Schema,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     row_group_rows: int | None = None,
     row_group_bytes: int = DEFAULT_ROW_GROUP_BYTES,
-) -> list[Path]:
-    """Write the rows of `partitions` (in order) as shards of `split` in `dest`; return the
-    final paths. Shards of `split` left in `dest` by an earlier run are removed. With no rows
+) -> list[Path | FsPath]:
+    """Write the rows of `partitions` (in order) as shards of `split` in `dest` (a local
+    folder or a folder on any fsspec filesystem); return the final paths, of the same type
+    as `dest`. Shards of `split` left in `dest` by an earlier run are removed. With no rows
     at all, one valid empty shard is written so that the config still loads."""
     if max_shard_bytes <= 0 or row_group_bytes <= 0:
         raise ValueError("max_shard_bytes and row_group_bytes must be positive")
     group_rows = row_group_rows or default_row_group_rows(schema)
-    dest.mkdir(parents=True, exist_ok=True)
-    temps: list[Path] = []
+    folder = location(dest)
+    folder.mkdir()
+    temps: list[FsPath] = []
     writer: pq.ParquetWriter | None = None
     shard_bytes = 0
     try:
@@ -67,13 +70,13 @@ def write_shards(
                     writer.close()
                     writer = None
                 if writer is None:
-                    temps.append(_temp_name(dest, split, len(temps)))
+                    temps.append(_temp_name(folder, split, len(temps)))
                     writer = _open(temps[-1], schema)
                     shard_bytes = 0
                 writer.write_table(table, row_group_size=table.num_rows)
                 shard_bytes += table.nbytes
         if writer is None:  # no rows: an empty shard still carries the schema and features
-            temps.append(_temp_name(dest, split, 0))
+            temps.append(_temp_name(folder, split, 0))
             writer = _open(temps[-1], schema)
         writer.close()
         writer = None
@@ -83,24 +86,24 @@ def write_shards(
         for temp in temps:
             temp.unlink(missing_ok=True)
         raise
-    finals = [dest / f"{split}-{i:05d}-of-{len(temps):05d}.parquet" for i in range(len(temps))]
-    for stale in dest.iterdir():
+    names = [f"{split}-{i:05d}-of-{len(temps):05d}.parquet" for i in range(len(temps))]
+    for stale in folder.iterdir():
         m = SHARD_NAME.match(stale.name)
-        if m and m["split"] == split and stale not in finals:
+        if m and m["split"] == split and stale.name not in names:
             stale.unlink()
-    for temp, final in zip(temps, finals, strict=True):
-        temp.replace(final)
-    return finals
+    for temp, name in zip(temps, names, strict=True):
+        temp.replace(folder / name)
+    return [dest / name for name in names]
 
 
 def write_config_shards(
-    out: Path,
+    out: Path | FsPath,
     config: str,
     partitions: Iterable[Iterable[dict[str, Any]]],
     with_image: bool = False,
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     row_group_rows: int | None = None,
-) -> list[Path]:
+) -> list[Path | FsPath]:
     """Write `out/data/<config>/<split>-*.parquet` with the config's explicit schema (plus the
     `image` column as the `datasets` Image feature when `with_image`)."""
     cfg = CONFIGS[config]
@@ -160,18 +163,19 @@ def _to_table(rows: list[dict[str, Any]], schema: pa.Schema, where: str) -> pa.T
         raise
 
 
-def _temp_name(dest: Path, split: str, index: int) -> Path:
+def _temp_name(dest: FsPath, split: str, index: int) -> FsPath:
     return dest / f".{split}-{index:05d}.parquet.tmp-{os.getpid()}"
 
 
-def _open(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+def _open(path: FsPath, schema: pa.Schema) -> pq.ParquetWriter:
     # Fixed options (the same rows give the same bytes); no dictionary or min/max statistics
     # on image bytes, where they only cost space.
     binary = set(_binary_leaves(schema))
     plain = [p for p in _parquet_leaves(schema) if p not in binary]
     return pq.ParquetWriter(
-        path,
+        path.path,
         schema,
+        filesystem=path.fs,
         compression="zstd",
         compression_level=3,
         use_dictionary=plain,
