@@ -11,8 +11,9 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.mcq.stats import Stats
-from pipeline.parquet_io import read_json_file, read_rows, write_json, write_table
+from pipeline.parquet_io import read_json_file, write_json, write_table
 from pipeline.sides import image_side
+from pipeline.stages import read_scenes
 from pipeline.validation import require_valid
 
 # scene, stats, options, skip counter -> records of that scene, sorted by id
@@ -39,7 +40,7 @@ def run_items_stage(
     stats = load_stats(stats_path)
     skipped: Counter = Counter()
     rows: list[dict[str, Any]] = []
-    for scene in read_rows(layout.part_file("scenes", part, ".parquet")):
+    for scene in read_scenes(layout, part):
         if image_side(scene["scene_id"], options.tuning_fraction) == side:
             rows.extend(make_records(scene, stats, options, skipped))
     for row in rows:  # a record that breaks its schema is a bug: the build stops

@@ -52,13 +52,15 @@ def _rename(tmp: FsPath, path: FsPath) -> None:
     tmp.replace(path)
 
 
-def write_table(path: PathArg, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+def write_table(path: PathArg, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Returns the table written (the rows as the schema holds them)."""
     path = location(path)
     path.parent.mkdir()
     table = pa.Table.from_pylist(rows, schema=schema)
     tmp = _tmp(path)
     pq.write_table(table, tmp.path, filesystem=tmp.fs, **WRITE_OPTIONS)
     _rename(tmp, path)
+    return table
 
 
 def read_table(path: PathArg, columns: list[str] | None = None) -> pa.Table:
@@ -75,13 +77,14 @@ def read_rows(path: PathArg, columns: list[str] | None = None) -> list[dict[str,
     return read_table(path, columns).to_pylist()
 
 
-def write_jsonl(path: PathArg, rows: Iterable[Any]) -> None:
+def write_jsonl(path: PathArg, rows: Iterable[Any], sort_keys: bool = True) -> None:
     path = location(path)
     path.parent.mkdir()
     tmp = _tmp(path)
+    option = orjson.OPT_SORT_KEYS if sort_keys else 0
     with tmp.open("wb") as handle:
         for row in rows:
-            handle.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
+            handle.write(orjson.dumps(row, option=option) + b"\n")
     _rename(tmp, path)
 
 

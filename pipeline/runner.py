@@ -27,8 +27,10 @@ from pipeline.progress import Progress
 from pipeline.stages import SideFiles, WorkLayout, load_result
 from pipeline.storage import FsPath, location
 
-# Partitions come from the input size, never from the worker count.
-BYTES_PER_PARTITION = 32 * 1024 * 1024
+# Partitions come from the input size, never from the worker count. A worker holds one
+# partition's records and items at a time: 8 MiB of input is about 700 images and keeps a
+# worker under ~1 GB (docs/performance.md).
+BYTES_PER_PARTITION = 8 * 1024 * 1024
 MIN_PARTITIONS, MAX_PARTITIONS = 4, 1024
 
 
