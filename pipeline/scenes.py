@@ -14,7 +14,7 @@ from pipeline.errors import RecordError
 from pipeline.hashing import scene_sort_key
 from pipeline.ingest import fields as F
 from pipeline.normalize import TypedAttribute, Vocabulary, clean_text
-from pipeline.synsets import first_noun_synset
+from pipeline.normalize.lexicon import first_noun_synset
 
 ATTRIBUTE_ASPECTS = ("color", "material", "shape", "size", "action", "state", "other")
 # Two boxes of one name overlapping this much are one object annotated twice (VG).

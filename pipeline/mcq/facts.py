@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,10 @@ from pipeline.mcq.referents import (
     referents,
     region_text,
     related,
-    same_name,
 )
 from pipeline.mcq.stats import Stats
 from pipeline.normalize import are_confusable, attribute_values
+from pipeline.normalize.names import RelatedIndex
 
 TABLES = Path(__file__).resolve().parent.parent / "tables"
 PLAUSIBLE, FALLBACK = 0, 1  # distractor tiers: plausible ones are offered first
@@ -78,6 +78,10 @@ class FactContext:
         return sorted({g.name for g in self.groups})
 
     @cached_property
+    def _present(self) -> RelatedIndex:
+        return RelatedIndex(self.names)
+
+    @cached_property
     def _absent(self) -> dict[str, bool]:
         return {}
 
@@ -85,8 +89,63 @@ class FactContext:
         """No object in the image answers to this name or a related one (asked for many
         candidate names by several families: remembered per scene)."""
         if name not in self._absent:
-            self._absent[name] = not any(related(name, present) for present in self.names)
+            self._absent[name] = not self._present.any_related(name)
         return self._absent[name]
+
+    @cached_property
+    def _same_name(self) -> dict[str, list[Referent]]:
+        return {}
+
+    def same_name(self, name: str) -> list[Referent]:
+        """Every referent the word `name` could refer to, as `referents.same_name` finds them:
+        one related() per distinct name of the image, not per referent (and remembered)."""
+        if name not in self._same_name:
+            names = {n for n in self.names if related(n, name)}
+            self._same_name[name] = [g for g in self.groups if g.name in names]
+        return self._same_name[name]
+
+    @cached_property
+    def _valued(self) -> dict[str, list[tuple[Referent, list[str]]]]:
+        return {}
+
+    def valued_groups(self, aspect: str) -> list[tuple[Referent, list[str]]]:
+        """Referents with values of this aspect, values sorted (every attribute fact of the
+        scene asks: remembered)."""
+        if aspect not in self._valued:
+            valued = [(g, sorted(g.values(aspect))) for g in self.groups]
+            self._valued[aspect] = [(g, values) for g, values in valued if values]
+        return self._valued[aspect]
+
+    def _absent_options(self, names: Iterable[str], tier: int) -> list[Distractor]:
+        return [Distractor(n, "absent", [], tier) for n in names if self.absent(n)]
+
+    # The candidate pools below are the same for every fact of the scene: built once.
+    # Absence is filtered before de-duplication: both act per option, so they commute.
+    @cached_property
+    def _absent_category_candidates(self) -> list[Distractor]:
+        """Absent COCO categories, those seen most with the present ones first."""
+        present = sorted(coco_categories_present(self))
+        cands = self._absent_options(self.stats.cooccurring(present), PLAUSIBLE)
+        return cands + self._absent_options(self.stats.popular_categories(), FALLBACK)
+
+    @cached_property
+    def absent_categories(self) -> list[Distractor]:
+        """Absent COCO categories, plausible ones first."""
+        present = coco_categories_present(self)
+        cands = _dedupe(self._absent_category_candidates)
+        return [c for c in cands if c.option not in present]
+
+    @cached_property
+    def absent_region_names(self) -> list[Distractor]:
+        """Absent categories and popular names: the entity_region distractor pool."""
+        popular = _referable(tuple(self.stats.popular_names()[:200]))
+        return _dedupe(self._absent_category_candidates + self._absent_options(popular, FALLBACK))
+
+
+@lru_cache(maxsize=16)
+def _referable(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names that can be a question's subject (the same popular names every scene)."""
+    return tuple(n for n in names if can_refer(n))
 
 
 def _dedupe(cands: list[Distractor]) -> list[Distractor]:
@@ -115,16 +174,7 @@ def coco_categories_present(ctx: FactContext) -> dict[str, list[dict[str, Any]]]
 def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distractor]:
     """COCO's 80 categories are exhaustive: a category with no instance is absent (unless
     a VG object of a related name is there)."""
-    present = sorted(coco_categories_present(ctx))
-    plausible = ctx.stats.cooccurring(present)
-    everything = ctx.stats.popular_categories()
-    cands = [Distractor(c, "absent", [], PLAUSIBLE) for c in plausible]
-    cands += [Distractor(c, "absent", [], FALLBACK) for c in everything]
-    return [
-        c
-        for c in _dedupe(cands)
-        if c.option not in present and ctx.absent(c.option) and not related(c.option, exclude)
-    ]
+    return [c for c in ctx.absent_categories if not related(c.option, exclude)]
 
 
 def entity_present_facts(ctx: FactContext) -> list[Fact]:
@@ -165,14 +215,8 @@ def entity_region_facts(ctx: FactContext) -> list[Fact]:
     facts = []
     for g in eligible[:REGION_FACTS_PER_SCENE]:
         box = normalized_box(g.main["bbox"], scene["width"], scene["height"])
-        present = sorted(coco_categories_present(ctx))
-        cands = [Distractor(c, "absent", [], PLAUSIBLE) for c in ctx.stats.cooccurring(present)]
-        cands += [Distractor(c, "absent", [], FALLBACK) for c in ctx.stats.popular_categories()]
-        popular = [n for n in ctx.stats.popular_names()[:200] if can_refer(n)]
-        cands += [Distractor(n, "absent", [], FALLBACK) for n in popular]
-        cands = [
-            c for c in _dedupe(cands) if ctx.absent(c.option) and not related(c.option, g.name)
-        ]
+        # Absent names are related to no object here, this one included: no further filter.
+        cands = list(ctx.absent_region_names)
         facts.append(
             Fact(
                 "entity_region",
@@ -276,9 +320,10 @@ def attribute_facts_for(aspect: str) -> Callable[[FactContext], list[Fact]]:
 
 
 def _attribute_fact(ctx: FactContext, aspect: str, g: Referent, value: str) -> Fact | None:
-    phrase, _ = phrase_for(g, ctx.groups, ctx.scene)
+    same = ctx.same_name(g.name)
+    phrase, _ = phrase_for(g, len(same) == 1, ctx.scene)
     # Values true of any object the words could mean are never distractors.
-    forbidden = set().union(*(c.values(aspect) for c in same_name(ctx.groups, g.name)))
+    forbidden = set().union(*(c.values(aspect) for c in same))
     forbidden |= _excluded(aspect)
     if aspect == "action":
         pool = _action_pool(value)
@@ -288,24 +333,30 @@ def _attribute_fact(ctx: FactContext, aspect: str, g: Referent, value: str) -> F
         allowed = set(pool)
     else:
         allowed = None
-    cands = []
-    for other in ctx.groups:
-        if not related(other.name, g.name):
-            for v in sorted(other.values(aspect)):
-                cands.append(Distractor(v, "other_object_value", other.ids, PLAUSIBLE))
+
+    def usable(v: str) -> bool:
+        return (
+            v not in forbidden
+            and v != value
+            and (allowed is None or v in allowed)
+            and not are_confusable(aspect, v, value)
+        )
+
+    # Options are filtered before de-duplication (both act per option, so they commute).
+    same_ids = {id(c) for c in same}  # referents of a related name (same_name above)
+    cands = [
+        Distractor(v, "other_object_value", other.ids, PLAUSIBLE)
+        for other, values in ctx.valued_groups(aspect)
+        if id(other) not in same_ids
+        for v in values
+        if usable(v)
+    ]
+    prior = ctx.stats.values_seen_with(aspect, g.name)
+    cands += [Distractor(v, "class_prior", [], PLAUSIBLE) for v in prior if usable(v)]
     cands += [
-        Distractor(v, "class_prior", [], PLAUSIBLE)
-        for v in ctx.stats.values_seen_with(aspect, g.name)
+        Distractor(v, "aspect_value", [], FALLBACK) for v in attribute_values(aspect) if usable(v)
     ]
-    cands += [Distractor(v, "aspect_value", [], FALLBACK) for v in attribute_values(aspect)]
-    valid = [
-        c
-        for c in _dedupe(cands)
-        if c.option not in forbidden
-        and c.option != value
-        and not are_confusable(aspect, c.option, value)
-        and (allowed is None or c.option in allowed)
-    ]
+    valid = _dedupe(cands)
     return Fact(
         aspect,
         aspect,
@@ -366,7 +417,7 @@ def spatial_facts(ctx: FactContext) -> list[Fact]:
         for g in askable(ctx.groups)
         if not g.main["iscrowd"]
         and g.main["bbox"][2] * g.main["bbox"][3] >= MIN_SPATIAL_AREA_SHARE * image_area
-        and len(same_name(ctx.groups, g.name)) == 1
+        and len(ctx.same_name(g.name)) == 1
     ]
     pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
     pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
@@ -420,7 +471,7 @@ def relation_facts(ctx: FactContext) -> list[Fact]:
         s, o = group_of.get(rel["subject_id"]), group_of.get(rel["object_id"])
         if s is None or o is None or s is o or not (can_refer(s.name) and can_refer(o.name)):
             continue
-        if len(same_name(ctx.groups, s.name)) != 1 or len(same_name(ctx.groups, o.name)) != 1:
+        if len(ctx.same_name(s.name)) != 1 or len(ctx.same_name(o.name)) != 1:
             ctx.skip("relation", "ambiguous_referent")
             continue
         key = f"relation|{s.main['object_id']}|{pred}|{o.main['object_id']}"

@@ -75,8 +75,9 @@ def referents(scene: dict[str, Any]) -> list[Referent]:
                 (
                     g
                     for g in groups
-                    if related(g.name, obj["name"])
-                    and iou(g.main["bbox"], obj["bbox"]) >= DUPLICATE_IOU
+                    # Boxes first: few overlap, while names are many distinct pairs.
+                    if iou(g.main["bbox"], obj["bbox"]) >= DUPLICATE_IOU
+                    and related(g.name, obj["name"])
                 ),
                 None,
             )
@@ -112,10 +113,10 @@ def region_text(box: list[float]) -> str:
     return "[" + ", ".join(f"{v:.3f}" for v in box) + "]"
 
 
-def phrase_for(group: Referent, groups: list[Referent], scene: dict[str, Any]) -> tuple[str, bool]:
-    """'the bus' when the name is unique in the image, else 'the bus in the region [...]'.
-    Returns the phrase and whether it needed the region."""
-    if len(same_name(groups, group.name)) == 1:
+def phrase_for(group: Referent, unique: bool, scene: dict[str, Any]) -> tuple[str, bool]:
+    """'the bus' when the name is unique in the image (one referent answers to it), else
+    'the bus in the region [...]'. Returns the phrase and whether it needed the region."""
+    if unique:
         return f"the {group.name}", False
     box = normalized_box(group.main["bbox"], scene["width"], scene["height"])
     return f"the {group.name} in the region {region_text(box)}", True

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import Any
 
-from pipeline.normalize.wordnet_setup import ensure_wordnet
+from pipeline.normalize.wordnet_setup import english_wordnet
 
 # How many noun senses count when deciding whether two names may denote the same thing.
 # Over-caution only removes a distractor, so a few senses beyond the first are considered.
@@ -18,12 +18,8 @@ RELATED_SENSES = 3
 
 @cache
 def wordnet() -> Any:
-    """The NLTK WordNet reader, made loadable first."""
-    ensure_wordnet()
-    from nltk.corpus import wordnet as wn
-
-    wn.ensure_loaded()
-    return wn
+    """NLTK's WordNet reader for English, made loadable first (once per process)."""
+    return english_wordnet()
 
 
 def _key(word: str) -> str:
@@ -68,3 +64,11 @@ def first_noun_under(word: str, ancestors: frozenset[str]) -> bool:
     """True when the most frequent noun sense of `word` descends from one of `ancestors`."""
     senses = synsets(word, "n")
     return bool(senses) and any(s.name() in ancestors for s in closure(senses[0]))
+
+
+@lru_cache(maxsize=200_000)
+def first_noun_synset(name: str) -> str | None:
+    """The most frequent noun sense of a name, as `pipeline.synsets.first_noun_synset`
+    finds it, on this module's reader (so a process loads WordNet once)."""
+    senses = wordnet().synsets(name.replace(" ", "_"), pos="n")
+    return senses[0].name() if senses else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from pipeline.normalize import lexicon
@@ -62,21 +64,68 @@ def _senses(name: str) -> tuple:
     return senses[: lexicon.RELATED_SENSES]
 
 
+@dataclass(frozen=True)
+class NameProfile:
+    """What relatedness needs of one name, worked out once: WordNet senses as synset names
+    (plain strings hash fast) and their hypernym closure, so comparing two names is a few
+    set look-ups."""
+
+    name: str  # cleaned
+    head: str  # last word
+    group: frozenset[str]  # reviewed related names
+    senses: frozenset[str]  # first few noun senses
+    closure: frozenset[str]  # those senses and all their (instance) hypernyms
+
+
+@lru_cache(maxsize=100_000)
+def name_profile(name: str) -> NameProfile:
+    name = clean_text(name)
+    senses = _senses(name)
+    closure = frozenset(s.name() for sense in senses for s in lexicon.closure(sense))
+    return NameProfile(
+        name,
+        name.split(" ")[-1],
+        related_groups().get(name, frozenset()),
+        frozenset(s.name() for s in senses),
+        closure,
+    )
+
+
 @lru_cache(maxsize=200_000)
 def names_related(a: str, b: str) -> bool:
     """True when two names may denote the same thing: equal, synonyms, a reviewed related
     pair, or one a hypernym/hyponym of the other in WordNet (first few noun senses)."""
-    a, b = clean_text(a), clean_text(b)
-    if a == b or b in related_groups().get(a, ()):
+    pa, pb = name_profile(a), name_profile(b)
+    if pa.name == pb.name or pb.name in pa.group:
         return True
-    if a.split(" ")[-1] == b or b.split(" ")[-1] == a:  # "tennis racket" is a "racket"
+    if pa.head == pb.name or pb.head == pa.name:  # "tennis racket" is a "racket"
         return True
-    sa, sb = _senses(a), _senses(b)
-    if not sa or not sb:
-        return False
-    if set(sa) & set(sb):
-        return True
-    return any(x in lexicon.closure(y) or y in lexicon.closure(x) for x in sa for y in sb)
+    # A sense of one lies in the closure of a sense of the other (shared senses included).
+    return not pa.senses.isdisjoint(pb.closure) or not pb.senses.isdisjoint(pa.closure)
+
+
+class RelatedIndex:
+    """A set of names (those present in an image), indexed so that "is this name related
+    to any of them" is a few set look-ups rather than one names_related call per name."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        profiles = [name_profile(n) for n in names]
+        self.names = frozenset(p.name for p in profiles)
+        self.heads = frozenset(p.head for p in profiles)
+        self.senses = frozenset().union(*(p.senses for p in profiles))
+        self.closure = frozenset().union(*(p.closure for p in profiles))
+
+    def any_related(self, name: str) -> bool:
+        """names_related(name, n) for some n in the index (the relation is symmetric)."""
+        p = name_profile(name)
+        return (
+            p.name in self.names
+            or not p.group.isdisjoint(self.names)
+            or p.head in self.names
+            or p.name in self.heads
+            or not p.senses.isdisjoint(self.closure)
+            or not self.senses.isdisjoint(p.closure)
+        )
 
 
 @lru_cache(maxsize=100_000)

@@ -13,7 +13,9 @@ import os
 import shutil
 import sys
 import warnings
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 SYSTEM_WORDNET = Path("/usr/share/wordnet")
 
@@ -176,6 +178,59 @@ def ensure_wordnet() -> None:
         nltk.data.path.insert(0, str(dest_root))
     if not _wordnet_loads():
         raise RuntimeError(f"WordNet installed under {dest_root} but NLTK still cannot load it")
+
+
+# Files the reader reads once, line by line, while it starts.
+_POS_FILES = ("noun", "verb", "adj", "adv")
+_STARTUP_FILES = frozenset(
+    ["lexnames", *(f"index.{pos}" for pos in _POS_FILES), *(f"{pos}.exc" for pos in _POS_FILES)]
+)
+
+
+@cache
+def english_reader_class() -> type:
+    """NLTK's WordNet reader minus start-up work English look-ups never use (imported
+    lazily, like NLTK itself)."""
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+    from nltk.data import FileSystemPathPointer
+
+    class EnglishWordNet(WordNetCorpusReader):
+        def map_wn(self, version: str = "wordnet") -> None:
+            # The map to WordNet 3.0 serves only the multilingual (OMW) look-ups, and
+            # building it reads index.sense twice: more than half of the reader's start-up.
+            return None
+
+        def open(self, file: str) -> Any:
+            # NLTK's seekable stream reads ~150k index lines several times slower than a
+            # plain text file; data files (read at byte offsets) keep NLTK's stream.
+            if file in _STARTUP_FILES and isinstance(self._root, FileSystemPathPointer):
+                return open(self._root.join(file).path, encoding=self.encoding(file))
+            return super().open(file)
+
+    return EnglishWordNet
+
+
+def _wordnet_root() -> Any:
+    """Where `nltk.corpus.wordnet` finds WordNet (the folder first, as NLTK tries it)."""
+    import nltk.data
+
+    try:
+        return nltk.data.find("corpora/wordnet")
+    except LookupError:
+        return nltk.data.find("corpora/wordnet.zip/wordnet/")
+
+
+def english_wordnet() -> Any:
+    """A WordNet reader for English look-ups over the data `nltk.corpus.wordnet` would
+    load (copied into place first if needed), about three times quicker to start."""
+    try:
+        root = _wordnet_root()
+    except LookupError:
+        ensure_wordnet()
+        root = _wordnet_root()
+    with warnings.catch_warnings():  # no Open Multilingual WordNet: expected, not news
+        warnings.simplefilter("ignore")
+        return english_reader_class()(root, None)
 
 
 def main() -> int:
