@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from pipeline.config import BuildOptions
 from pipeline.conv.stage import conv_stage
 from pipeline.errors import InputError
@@ -15,7 +17,7 @@ from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.balance import BALANCED_STAGE, balance_mcq
 from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
-from pipeline.parquet_io import parquet_file, write_json, write_jsonl
+from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.publish.card import write_dataset_card
 from pipeline.runner import (
@@ -118,6 +120,14 @@ def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
             yield (row for batch in parquet_file(path).iter_batches() for row in batch.to_pylist())
 
 
+def partition_tables(state, stage: str) -> Iterator[pa.Table]:
+    """One Arrow table per partition, in partition order (a stage that did not run: none)."""
+    for part in range(state.num_partitions):
+        path = state.layout.part_file(stage, part, ".parquet")
+        if path.exists():
+            yield read_table(path)
+
+
 def publish_shards(state) -> list[dict[str, Any]]:
     """data/<config>/<split>-NNNNN-of-NNNNN.parquet for every config (an empty config still
     gets one valid shard); with --images-dir, the checked image as the `datasets` feature."""
@@ -126,9 +136,14 @@ def publish_shards(state) -> list[dict[str, Any]]:
 
     options, problems = state.options, []
     for config in ("mcq", "conv"):
-        parts = partition_rows(state, BALANCED_STAGE if config == "mcq" else config)
-        if options.images_dir is not None:
-            parts = (image_feature_rows(p, options.images_dir, problems) for p in parts)
+        stage = BALANCED_STAGE if config == "mcq" else config
+        if options.images_dir is None:  # the tables as they are: no Python row objects
+            parts = partition_tables(state, stage)
+        else:
+            parts = (
+                image_feature_rows(p, options.images_dir, problems)
+                for p in partition_rows(state, stage)
+            )
         write_config_shards(
             state.out,
             config,

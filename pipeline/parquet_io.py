@@ -54,13 +54,17 @@ def _rename(tmp: FsPath, path: FsPath) -> None:
 
 def write_table(path: PathArg, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Returns the table written (the rows as the schema holds them)."""
+    table = pa.Table.from_pylist(rows, schema=schema)
+    write_arrow(path, table)
+    return table
+
+
+def write_arrow(path: PathArg, table: pa.Table) -> None:
     path = location(path)
     path.parent.mkdir()
-    table = pa.Table.from_pylist(rows, schema=schema)
     tmp = _tmp(path)
     pq.write_table(table, tmp.path, filesystem=tmp.fs, **WRITE_OPTIONS)
     _rename(tmp, path)
-    return table
 
 
 def read_table(path: PathArg, columns: list[str] | None = None) -> pa.Table:

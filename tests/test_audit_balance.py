@@ -175,3 +175,35 @@ def test_columnar_plan_matches_the_plain_algorithm():
         leaders = [r for r in rows if r["form"] == "mcq" and r["id"] not in set(plan["drop"])]
         assert set(plan["position"]) == {r["id"] for r in leaders}
     assert drops > 100  # the cases do exercise the bounds
+
+
+def test_rotating_arrow_columns_matches_rotate_to():
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.mcq.balance import rotate_column
+
+    rng = random.Random(5)
+    items, targets = [], []
+    for i in range(200):
+        options = [f"o{i}-{k}" for k in range(rng.choice([0, 2, 4]))]
+        index = rng.randrange(len(options)) if options else None
+        answer = options[index] if options else "yes"
+        items.append({"id": str(i), "options": options, "answer": answer, "answer_index": index})
+        targets.append(rng.randrange(len(options)) if options and rng.random() < 0.7 else -2)
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("options", pa.list_(pa.string())),
+            ("answer", pa.string()),
+            ("answer_index", pa.int64()),
+        ]
+    )
+    table = pa.Table.from_pylist(items, schema=schema).slice(3)  # offsets not starting at 0
+    turned = rotate_column(table, np.asarray(targets[3:])).to_pylist()
+    expected = [
+        rotate_to(item, t) if t >= 0 else item
+        for item, t in zip(items[3:], targets[3:], strict=True)
+    ]
+    assert turned == expected
+    assert sum(t >= 0 for t in targets[3:]) > 50

@@ -44,6 +44,24 @@ def test_same_rows_same_bytes_whatever_the_partitioning(tmp_path: Path) -> None:
     assert len(runs[0][0]) > 1  # the limit really split the data
 
 
+def test_arrow_table_partitions_give_the_same_bytes_as_rows(tmp_path: Path) -> None:
+    rows = [mcq_row(i) for i in range(300)]
+    by_rows = write_shards(tmp_path / "rows", "test", partitions(rows, 3), MCQ, 40_000, 50)
+    for n in (1, 4):
+        tables = [pa.Table.from_pylist(p, schema=arrow_schemas.MCQ) for p in partitions(rows, n)]
+        by_tables = write_shards(tmp_path / f"t{n}", "test", tables, MCQ, 40_000, 50)
+        assert [p.name for p in by_tables] == [p.name for p in by_rows]
+        assert digests(by_tables) == digests(by_rows)
+    assert len(by_rows) > 1
+
+
+def test_an_arrow_partition_with_other_columns_is_named(tmp_path: Path) -> None:
+    table = pa.Table.from_pylist([mcq_row(1)], schema=arrow_schemas.MCQ).drop_columns(["answer"])
+    with pytest.raises(ShardError, match=r"missing \['answer'\]"):
+        write_shards(tmp_path, "test", [table], MCQ)
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
 def test_max_shard_bytes_splits_and_names_count_shards(tmp_path: Path) -> None:
     rows = [mcq_row(i) for i in range(400)]
     paths = write_shards(tmp_path, "test", [rows], MCQ, max_shard_bytes=30_000, row_group_rows=40)

@@ -19,18 +19,23 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pipeline import arrow_schemas
 from pipeline.hashing import stable_hash64
 from pipeline.mcq.balance_plan import (
     DROP,
-    KEEP,
     TEXT_COLUMNS,
     Codes,
     ItemColumns,
     head_cap,
     plan,
 )
-from pipeline.parquet_io import read_json_file, read_rows, read_table, write_json, write_table
+from pipeline.parquet_io import (
+    read_json_file,
+    read_rows,
+    read_table,
+    write_arrow,
+    write_json,
+    write_table,
+)
 
 __all__ = ["BALANCED_STAGE", "balance_mcq", "head_cap", "plan_balance", "rotate_to"]
 
@@ -164,25 +169,51 @@ def rotate_to(item: dict[str, Any], target: int) -> dict[str, Any]:
     return dict(item, options=turned, answer_index=turned.index(item["answer"]))
 
 
+def rotate_column(table: pa.Table, targets: np.ndarray) -> pa.Table:
+    """`rotate_to` for every row whose target is >= 0, on the Arrow columns (no Python row
+    objects): each options list turns left by (answer_index - target) mod its length.
+    Options are unique (schemas/mcq.schema.json), so the answer lands exactly at target."""
+    options = table.column("options").combine_chunks()
+    offsets = options.offsets.to_numpy().astype(np.int64)
+    lengths = np.diff(offsets)
+    index = table.column("answer_index").fill_null(0).to_numpy().astype(np.int64)
+    move = targets >= 0
+    shift = np.where(move, index - targets, 0) % np.maximum(lengths, 1)
+    row_of = np.repeat(np.arange(len(lengths)), lengths)
+    place = np.arange(len(row_of)) - (offsets[row_of] - offsets[0])
+    source = offsets[row_of] + (place + shift[row_of]) % np.maximum(lengths[row_of], 1)
+    turned = pa.ListArray.from_arrays(
+        pa.array(offsets - offsets[0], pa.int32()), options.values.take(pa.array(source))
+    ).cast(table.schema.field("options").type)
+    old_index = table.column("answer_index").combine_chunks()
+    new_index = pa.array(
+        np.where(move, targets, index),
+        pa.int64(),
+        mask=~move & old_index.is_null().to_numpy(zero_copy_only=False),
+    ).cast(table.schema.field("answer_index").type)
+    for name, column in (("options", turned), ("answer_index", new_index)):
+        at = table.schema.get_field_index(name)
+        table = table.set_column(at, table.schema.field(at), column)
+    return table
+
+
 def balance_stage(layout, part: int) -> dict[str, Any]:
     """Step 3: one partition's mcq items -> the kept ones, answers moved to their planned
-    position."""
-    items = read_rows(layout.part_file("mcq", part, ".parquet"))
-    actions = read_json_file(layout.part_file(PLAN_STAGE, part, ".json"))["actions"]
-    if len(actions) != len(items):  # the plan was made from these very files
+    position (on Arrow columns: the items are never Python objects here)."""
+    table = read_table(layout.part_file("mcq", part, ".parquet"))
+    actions = np.asarray(
+        read_json_file(layout.part_file(PLAN_STAGE, part, ".json"))["actions"], dtype=np.int64
+    )
+    if len(actions) != table.num_rows:  # the plan was made from these very files
         raise RuntimeError(f"balance plan of partition {part} does not match its items")
-    rows = []
-    for item, action in zip(items, actions, strict=True):
-        if action == KEEP:
-            rows.append(item)
-        elif action != DROP:
-            rows.append(rotate_to(item, action))
-    write_table(layout.part_file(BALANCED_STAGE, part, ".parquet"), rows, arrow_schemas.MCQ)
+    kept = rotate_column(table, actions).filter(pa.array(actions != DROP))
+    write_arrow(layout.part_file(BALANCED_STAGE, part, ".parquet"), kept)
+    pairs = zip(kept.column("aspect").to_pylist(), kept.column("form").to_pylist(), strict=True)
     skipped = read_json_file(layout.marker("mcq", part))["skipped"]
     result = {
         "part": part,
-        "items": len(rows),
-        "counts": dict(sorted(Counter(f"{r['aspect']}/{r['form']}" for r in rows).items())),
+        "items": kept.num_rows,
+        "counts": dict(sorted(Counter(f"{a}/{f}" for a, f in pairs).items())),
         "skipped": skipped,
     }
     write_json(layout.marker(BALANCED_STAGE, part), result)
