@@ -62,3 +62,22 @@ def test_a_different_seed_changes_choices_but_not_fact_identity(sample_data, tmp
     assert numbers_a.keys() == numbers_b.keys()
     changed = [k for k in numbers_a if numbers_a[k]["options"] != numbers_b[k]["options"]]
     assert changed, "option order should come from the seed"
+
+
+@pytest.mark.slow
+def test_an_existing_cluster_by_address_gives_identical_bytes(sample_data, tmp_path):
+    """--scheduler ADDRESS: the build uses a cluster it did not start (and leaves it up)."""
+    from distributed import Client, LocalCluster
+
+    base = real_options(sample_data, tmp_path / "local")
+    run_build(base, Progress(quiet=True))
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = replace(base, out=tmp_path / "remote", scheduler=cluster.scheduler_address)
+        run_build(remote, Progress(quiet=True))
+        with Client(cluster.scheduler_address) as client:
+            assert len(client.run(lambda: True)) == 2  # the cluster is still up
+            ran = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.task_prefixes))
+        assert {"scene_stage", "mcq_stage", "conv_stage"} <= ran  # and did the stages
+    assert published_bytes(remote.out) == published_bytes(base.out)
