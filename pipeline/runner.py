@@ -19,6 +19,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from pipeline.config import BuildOptions, content_options
 from pipeline.errors import InputError
+from pipeline.gc_tuning import fewer_collections, set_worker_thresholds
 from pipeline.ingest.inputs import Inputs, plan_inputs
 from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
 from pipeline.ledger import Ledger
@@ -58,10 +59,19 @@ class StageRunner:
 
 @contextmanager
 def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
+    with fewer_collections():  # this process runs the synchronous stages and the plan
+        with _dask_runner(options) as runner:
+            yield runner
+
+
+@contextmanager
+def _dask_runner(options: BuildOptions) -> Iterator[StageRunner]:
     if options.scheduler:
         from distributed import Client
 
         with Client(options.scheduler) as client:
+            # Not restored: the cluster's workers stay up, and run the stages' kind of work.
+            client.run(set_worker_thresholds)
             yield StageRunner(client)
     elif options.workers > 1:
         from distributed import Client, LocalCluster
@@ -75,6 +85,7 @@ def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
             ) as cluster,
             Client(cluster) as client,
         ):
+            client.run(set_worker_thresholds)
             yield StageRunner(client)
     else:
         yield StageRunner(None)

@@ -3,6 +3,7 @@ scheduler or the partitioning: a real distributed.LocalCluster with 2 worker pro
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from pipeline.build import run_build
 from pipeline.config import BuildOptions
+from pipeline.gc_tuning import STAGE_THRESHOLDS
 from pipeline.progress import Progress
 
 
@@ -70,14 +72,17 @@ def test_an_existing_cluster_by_address_gives_identical_bytes(sample_data, tmp_p
     from distributed import Client, LocalCluster
 
     base = real_options(sample_data, tmp_path / "local")
+    before = gc.get_threshold()
     run_build(base, Progress(quiet=True))
+    assert gc.get_threshold() == before  # the caller's process is given back as it was
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         remote = replace(base, out=tmp_path / "remote", scheduler=cluster.scheduler_address)
         run_build(remote, Progress(quiet=True))
         with Client(cluster.scheduler_address) as client:
-            assert len(client.run(lambda: True)) == 2  # the cluster is still up
+            thresholds = client.run(gc.get_threshold)  # the cluster is still up, tuned
+            assert list(thresholds.values()) == [STAGE_THRESHOLDS] * 2
             ran = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.task_prefixes))
         assert {"scene_stage", "mcq_stage", "conv_stage"} <= ran  # and did the stages
     assert published_bytes(remote.out) == published_bytes(base.out)
