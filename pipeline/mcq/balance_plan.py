@@ -63,6 +63,9 @@ class ItemColumns:
     def __len__(self) -> int:
         return len(self.rank)
 
+    def take(self, idx: np.ndarray) -> ItemColumns:
+        return ItemColumns(**{f: getattr(self, f)[idx] for f in self.__dataclass_fields__})
+
 
 @dataclass
 class Plan:
@@ -159,68 +162,73 @@ def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
 
 
 def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
-    """Every item's action, and before/after counts for the manifest's report."""
-    unit_ranks, first, unit_of = np.unique(items.rank, return_index=True, return_inverse=True)
-    units = ItemColumns(**{f: getattr(items, f)[first] for f in ItemColumns.__dataclass_fields__})
-    exempt_codes = [c for a, c in codes["aspect"].index.items() if a in EXEMPT_ASPECTS]
-    kept = select_units(units, np.isin(units.aspect, exempt_codes), share)[unit_of]
-    position = assign_positions(items, kept)
-    actions = np.where(kept, np.where(position >= 0, position, KEEP), DROP).astype(np.int8)
-    final_index = np.where(position >= 0, position, items.answer_index)
-    af = Counts(codes, items)
-    report = {
-        "min_local_group": MIN_LOCAL_GROUP,
-        "before": af.describe(np.ones(len(items), dtype=bool), items.answer_index),
-        "after": af.describe(kept, final_index),
-        "dropped": af.aspect_form(~kept),
-    }
-    return Plan(actions, report)
+    """Every item's action, and before/after counts for the manifest's report. Each
+    (aspect, form) is decided on its own: every bound, unit and position lies within one,
+    so the driver's temporaries are those of the largest (aspect, form), not of all items."""
+    actions = np.empty(len(items), dtype=np.int8)
+    exempt = [c for a, c in codes["aspect"].index.items() if a in EXEMPT_ASPECTS]
+    report = Report(codes)
+    forms = len(codes["form"].names) + 1
+    key = items.aspect.astype(np.int64) * forms + items.form
+    order = np.argsort(key, kind="stable")
+    for idx in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+        if len(idx) == 0:
+            continue
+        group = items.take(idx)
+        _, first, unit_of = np.unique(group.rank, return_index=True, return_inverse=True)
+        units = group.take(first)
+        kept = select_units(units, np.isin(units.aspect, exempt), share)[unit_of]
+        position = assign_positions(group, kept)
+        actions[idx] = np.where(kept, np.where(position >= 0, position, KEEP), DROP)
+        report.add(group, kept, np.where(position >= 0, position, group.answer_index))
+    return Plan(actions, report.finish())
 
 
-class Counts:
-    """Counts of items by aspect/form, answer and correct position (the manifest's view),
-    each one pass of np.unique over a combined integer key."""
+class Report:
+    """Before/after counts for the manifest, added one (aspect, form) at a time: items per
+    aspect/form, the top mcq answers and the correct positions per aspect, drops."""
 
-    def __init__(self, codes: dict[str, Codes], items: ItemColumns) -> None:
-        self.codes, self.items = codes, items
-        self.forms = max(len(codes["form"].names), 1)
-        self.values = max(len(codes["value"].names), 1)
-        self.mcq = items.form == codes["form"].index.get("mcq", -1)
+    def __init__(self, codes: dict[str, Codes]) -> None:
+        self.codes = codes
+        self.before: dict[str, dict] = {"items": {}, "mcq_answers": {}, "mcq_positions": {}}
+        self.after: dict[str, dict] = {"items": {}, "mcq_answers": {}, "mcq_positions": {}}
+        self.dropped: dict[str, int] = {}
 
-    def _text(self, column: str, code: int) -> str:
-        return self.codes[column].names[code]
+    def add(self, group: ItemColumns, kept: np.ndarray, final_index: np.ndarray) -> None:
+        aspect = self.codes["aspect"].names[int(group.aspect[0])]
+        form = self.codes["form"].names[int(group.form[0])]
+        everything = np.ones(len(group), dtype=bool)
+        for side, mask, index in (
+            (self.before, everything, group.answer_index),
+            (self.after, kept, final_index),
+        ):
+            if not mask.any():
+                continue
+            side["items"][f"{aspect}/{form}"] = int(mask.sum())
+            if form == "mcq":
+                side["mcq_answers"][aspect] = self._top_answers(group.value[mask])
+                spread = np.bincount(index[mask].astype(np.int64), minlength=OPTIONS)
+                side["mcq_positions"][aspect] = {str(k): int(n) for k, n in enumerate(spread)}
+        if not kept.all():
+            self.dropped[f"{aspect}/{form}"] = int((~kept).sum())
 
-    def _count(self, key: np.ndarray) -> list[tuple[int, int]]:
-        found, counts = np.unique(key, return_counts=True)
-        return list(zip(found.tolist(), counts.tolist(), strict=True))
+    def _top_answers(self, values: np.ndarray) -> dict[str, int]:
+        found, counts = np.unique(values, return_counts=True)
+        names = self.codes["value"].names
+        head = sorted(
+            ((names[v], int(n)) for v, n in zip(found.tolist(), counts.tolist(), strict=True)),
+            key=lambda kv: (-kv[1], kv[0]),  # ties by name: stable across runs
+        )
+        rest = sum(n for _, n in head[TOP_ANSWERS:])
+        return dict(head[:TOP_ANSWERS]) | ({"(other)": rest} if rest else {})
 
-    def aspect_form(self, mask: np.ndarray) -> dict[str, int]:
-        key = self.items.aspect[mask].astype(np.int64) * self.forms + self.items.form[mask]
-        named = {
-            f"{self._text('aspect', k // self.forms)}/{self._text('form', k % self.forms)}": n
-            for k, n in self._count(key)
-        }
-        return dict(sorted(named.items()))
+    def finish(self) -> dict[str, Any]:
+        def ordered(side: dict[str, dict]) -> dict[str, dict]:
+            return {k: dict(sorted(v.items())) for k, v in side.items()}
 
-    def describe(self, mask: np.ndarray, answer_index: np.ndarray) -> dict[str, Any]:
-        mcq = mask & self.mcq
-        aspect = self.items.aspect[mcq].astype(np.int64)
-        answers: dict[str, list[tuple[str, int]]] = {}
-        for k, n in self._count(aspect * self.values + self.items.value[mcq]):
-            answers.setdefault(self._text("aspect", k // self.values), []).append(
-                (self._text("value", k % self.values), n)
-            )
-        positions: dict[str, dict[str, int]] = {}
-        for k, n in self._count(aspect * OPTIONS + answer_index[mcq]):
-            name = self._text("aspect", k // OPTIONS)
-            positions.setdefault(name, {str(i): 0 for i in range(OPTIONS)})[str(k % OPTIONS)] = n
-        top = {}
-        for name, counted in answers.items():
-            counted.sort(key=lambda kv: (-kv[1], kv[0]))  # ties by name: stable across runs
-            rest = sum(n for _, n in counted[TOP_ANSWERS:])
-            top[name] = dict(counted[:TOP_ANSWERS]) | ({"(other)": rest} if rest else {})
         return {
-            "items": self.aspect_form(mask),
-            "mcq_answers": dict(sorted(top.items())),
-            "mcq_positions": dict(sorted(positions.items())),
+            "min_local_group": MIN_LOCAL_GROUP,
+            "before": ordered(self.before),
+            "after": ordered(self.after),
+            "dropped": dict(sorted(self.dropped.items())),
         }
