@@ -28,7 +28,7 @@ from pipeline.runner import (
     write_quarantine,
 )
 from pipeline.stages import scene_stage, stats_stage
-from pipeline.storage import is_url
+from pipeline.storage import FsPath, is_url
 
 
 def with_demo_sample(options: BuildOptions) -> BuildOptions:
@@ -112,20 +112,23 @@ def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
     return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
 
 
-def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
-    """One row stream per partition, in partition order (a stage that did not run: none)."""
+def partition_files(state, stage: str) -> Iterator[FsPath]:
+    """A stage's Parquet files in partition order (a stage that did not run: none)."""
     for part in range(state.num_partitions):
         path = state.layout.part_file(stage, part, ".parquet")
         if path.exists():
-            yield (row for batch in parquet_file(path).iter_batches() for row in batch.to_pylist())
+            yield path
+
+
+def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
+    """One row stream per partition (read batch by batch)."""
+    for path in partition_files(state, stage):
+        yield (row for batch in parquet_file(path).iter_batches() for row in batch.to_pylist())
 
 
 def partition_tables(state, stage: str) -> Iterator[pa.Table]:
-    """One Arrow table per partition, in partition order (a stage that did not run: none)."""
-    for part in range(state.num_partitions):
-        path = state.layout.part_file(stage, part, ".parquet")
-        if path.exists():
-            yield read_table(path)
+    """One Arrow table per partition."""
+    return (read_table(path) for path in partition_files(state, stage))
 
 
 def publish_shards(state) -> list[dict[str, Any]]:

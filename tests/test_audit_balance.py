@@ -7,7 +7,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from pipeline.mcq.balance import head_cap, plan_balance, rotate_to
+import numpy as np
+import pyarrow as pa
+
+from pipeline.mcq.balance import head_cap, plan_balance, rotate_column
 
 
 def row(i: int, value: str, *, aspect="color", form="mcq", name="car", scene=None, **extra):
@@ -95,13 +98,22 @@ def test_positions_round_robin_and_rotations_keep_theirs():
     assert plan_balance(circular, 0.5)["position"] == {}
 
 
+def rotate_to(item: dict, target: int) -> dict:
+    """One item rotated the plain way, the reference for `rotate_column`."""
+    options = item["options"]
+    k = (item["answer_index"] - target) % len(options)
+    turned = options[k:] + options[:k]
+    return dict(item, options=turned, answer_index=turned.index(item["answer"]))
+
+
 def test_rotation_keeps_options_answer_and_index_consistent():
     item = {"options": ["a", "b", "c", "d"], "answer": "c", "answer_index": 2}
-    for target in range(4):
-        turned = rotate_to(item, target)
+    table = pa.Table.from_pylist([item] * 4)
+    for target, turned in enumerate(rotate_column(table, np.arange(4)).to_pylist()):
         assert turned["options"][turned["answer_index"]] == "c"
         assert turned["answer_index"] == target
         assert sorted(turned["options"]) == ["a", "b", "c", "d"]
+        assert turned["options"] == rotate_to(item, target)["options"]
 
 
 def test_plan_does_not_depend_on_row_order():
@@ -178,11 +190,6 @@ def test_columnar_plan_matches_the_plain_algorithm():
 
 
 def test_rotating_arrow_columns_matches_rotate_to():
-    import numpy as np
-    import pyarrow as pa
-
-    from pipeline.mcq.balance import rotate_column
-
     rng = random.Random(5)
     items, targets = [], []
     for i in range(200):

@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import signal
-import subprocess
-import sys
 import uuid
 from importlib.util import find_spec
 from pathlib import Path
 
 import fsspec
 import pytest
+from test_resume import build_killed_at
 
 from pipeline.build import run_build
 from pipeline.cli import main
-from pipeline.parquet_io import KILL_ENV
 from pipeline.progress import Progress
 
-REPO = Path(__file__).resolve().parent.parent
 PARTITIONS = 4
 
 
@@ -116,15 +111,7 @@ def finished_partitions(out: Path) -> dict[str, int]:
 def test_killed_file_url_build_resumes(small, local_reference, tmp_path, point):
     out = tmp_path / "killed"
     argv = [*small.args(), "--partitions", str(PARTITIONS), "--out", f"file://{out}"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "build", *argv, "--quiet"],
-        cwd=REPO,
-        env={**os.environ, KILL_ENV: point},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr)
+    build_killed_at(point, argv)
     assert not (out / "manifest.json").exists()
     assert (out / "_work" / "run.json").exists()  # the run signature, under the URL output
     done = finished_partitions(out)

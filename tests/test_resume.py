@@ -106,14 +106,10 @@ def rerun(inputs: list[str], out: Path) -> str:
     return log.getvalue()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("point", sorted(KILL_POINTS))
-def test_killed_build_resumes_to_identical_output(
-    inputs: list[str], reference: Path, tmp_path: Path, point: str
-) -> None:
-    out = tmp_path / "out"
+def build_killed_at(point: str, argv: list[str]) -> None:
+    """`msg build ARGV` in a subprocess that kills itself (SIGKILL) at `point`."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "build", *inputs, "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "pipeline", "build", *argv, "--quiet"],
         cwd=REPO,
         env={**os.environ, KILL_ENV: point},
         capture_output=True,
@@ -121,6 +117,15 @@ def test_killed_build_resumes_to_identical_output(
         timeout=300,
     )
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_killed_build_resumes_to_identical_output(
+    inputs: list[str], reference: Path, tmp_path: Path, point: str
+) -> None:
+    out = tmp_path / "out"
+    build_killed_at(point, [*inputs, "--out", str(out)])
     assert partial_files(out) == []
     assert not (out / "manifest.json").exists()  # the build never looks finished
     if point.startswith("rename:"):  # complete, but only under its temp name

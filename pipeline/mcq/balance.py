@@ -37,7 +37,7 @@ from pipeline.parquet_io import (
     write_table,
 )
 
-__all__ = ["BALANCED_STAGE", "balance_mcq", "head_cap", "plan_balance", "rotate_to"]
+__all__ = ["BALANCED_STAGE", "balance_mcq", "head_cap", "plan_balance", "rotate_column"]
 
 BALANCED_STAGE = "mcq_balanced"
 UNITS_STAGE = "mcq_units"
@@ -161,17 +161,9 @@ def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
     return decided.report
 
 
-def rotate_to(item: dict[str, Any], target: int) -> dict[str, Any]:
-    """Rotate the options (keeping their cyclic order) so the answer sits at `target`."""
-    options = item["options"]
-    k = (item["answer_index"] - target) % len(options)
-    turned = options[k:] + options[:k]
-    return dict(item, options=turned, answer_index=turned.index(item["answer"]))
-
-
 def rotate_column(table: pa.Table, targets: np.ndarray) -> pa.Table:
-    """`rotate_to` for every row whose target is >= 0, on the Arrow columns (no Python row
-    objects): each options list turns left by (answer_index - target) mod its length.
+    """Every row whose target is >= 0 gets its options turned left (cyclic order kept) by
+    (answer_index - target) mod their length, on the Arrow columns (no Python row objects).
     Options are unique (schemas/mcq.schema.json), so the answer lands exactly at target."""
     options = table.column("options").combine_chunks()
     offsets = options.offsets.to_numpy().astype(np.int64)
