@@ -1,0 +1,45 @@
+"""The benchmark runner end to end on a tiny input: it generates, measures the floor in a
+process of its own, builds, and reports figures that agree with each other."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGES = 40
+
+pytestmark = pytest.mark.slow
+
+
+def test_runner_reports_a_reconciled_build_and_consistent_ratios(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    report_path = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "benchmarks.run", "--sizes", str(IMAGES), "--workers", "1"]
+    cmd += ["--data-dir", str(tmp_path / "data"), "--json", str(report_path)]
+    env = {**os.environ, "MSG_SAMPLE_DATA": str(sample_data)}
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    report = json.loads(report_path.read_text())
+    (result,) = report["results"]
+    floor, (build,) = result["floor"], result["builds"]
+    assert result["generated"]["images"] == IMAGES
+    assert floor["bytes"] == sum(result["generated"]["bytes"].values())
+    floor_s = min(floor["orjson_s"], floor["ijson_s"])
+    assert floor["seconds"] == round(floor_s, 3) and floor_s > 0
+    assert build["exit_code"] == 0 and build["reconciled"] is True
+    assert build["scenes"] == IMAGES
+    assert build["build_over_floor"] == round(build["wall_s"] / floor_s, 2)
+    assert build["ms_per_image"] == round(1000 * build["wall_s"] / IMAGES, 2)
+    # Both memory figures are the build's: a process that imports pyarrow and spaCy
+    # holds well over 50 MB, and one polled sum cannot exceed the whole tree by much.
+    assert 50 < build["peak_tree_rss_mb"] and 50 < build["peak_single_rss_mb"]
+    assert report["summary"]["largest_images"] == IMAGES
+    assert f"{IMAGES}" in done.stdout.splitlines()[2]  # the table's first row
