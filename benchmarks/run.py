@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -228,6 +229,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             costs = [b[metric] for r in built for b in r["builds"] if b["workers"] == workers]
             if len(costs) > 1:  # largest over smallest per-image cost across sizes
                 summary[f"{metric}_spread_w{workers}"] = round(max(costs) / min(costs), 3)
+        summary |= marginal_costs(built, workers)
     speedups = [b["speedup"] for r in built for b in r["builds"] if b.get("speedup")]
     if speedups:
         summary["speedup_at_largest"] = built[-1]["builds"][-1].get("speedup")
@@ -244,6 +246,32 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             peak + slope * (100_000 - largest["images"]), 1
         )
     return summary
+
+
+def marginal_costs(built: list[dict[str, Any]], workers: int) -> dict[str, Any]:
+    """Per-image cost with the fixed part taken out: between two sizes, the extra seconds
+    over the extra images. Interpreter start, imports, WordNet and spaCy loading and the
+    fixed number of stages cost the same at any size, so they weigh on small builds only;
+    flat marginal costs say the build itself scales linearly. The fixed part is what the
+    smallest build spent beyond its images at the first marginal rate."""
+    runs = sorted(
+        (r["images"], b["wall_s"]) for r in built for b in r["builds"] if b["workers"] == workers
+    )
+    if len(runs) < 2:
+        return {}
+    steps = [
+        {"from": n0, "to": n1, "ms_per_image": round(1000 * (t1 - t0) / (n1 - n0), 2)}
+        for (n0, t0), (n1, t1) in itertools.pairwise(runs)
+    ]
+    n0, t0 = runs[0]
+    out: dict[str, Any] = {
+        f"marginal_ms_per_image_w{workers}": steps,
+        f"fixed_s_w{workers}": round(t0 - steps[0]["ms_per_image"] * n0 / 1000, 2),
+    }
+    costs = [s["ms_per_image"] for s in steps]
+    if len(costs) > 1 and min(costs) > 0:
+        out[f"marginal_spread_w{workers}"] = round(max(costs) / min(costs), 3)
+    return out
 
 
 def print_table(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:

@@ -19,7 +19,6 @@ from pipeline.mcq.stage import mcq_stage
 from pipeline.mcq.stats import merge_stats
 from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
 from pipeline.progress import Progress
-from pipeline.publish.card import write_dataset_card
 from pipeline.runner import (
     prepare,
     run_partition_stage,
@@ -94,6 +93,8 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
         "images_quarantined": len(image_problems),
     }
     manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
+    from pipeline.publish.card import write_dataset_card  # `datasets`: 0.6 s, needed here only
+
     write_dataset_card(out, manifest)
     # The card is an output too: list the files again now that it exists.
     manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]

@@ -153,8 +153,10 @@ def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
         to_columns(read_table(layout.part_file(UNITS_STAGE, p, ".parquet")), codes)
         for p in range(num_partitions)
     ]
-    decided = plan(ItemColumns.concat(parts), codes, share)
     offsets = np.cumsum([0, *(len(p) for p in parts)])
+    columns = ItemColumns.concat(parts)
+    del parts  # one copy of the columns while the plan's temporaries exist, not two
+    decided = plan(columns, codes, share)
     for p in range(num_partitions):
         actions = decided.actions[offsets[p] : offsets[p + 1]]
         write_json(layout.part_file(PLAN_STAGE, p, ".json"), {"actions": actions.tolist()})
