@@ -68,7 +68,8 @@ def first_noun_under(word: str, ancestors: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=200_000)
 def first_noun_synset(name: str) -> str | None:
-    """The most frequent noun sense of a name, as `pipeline.synsets.first_noun_synset`
-    finds it, on this module's reader (so a process loads WordNet once)."""
+    """The WordNet synset of a name that carries none (COCO categories, VG objects without
+    one): its most frequent noun sense, as VG's own synset maps choose, on this module's
+    reader (so a process loads WordNet once)."""
     senses = wordnet().synsets(name.replace(" ", "_"), pos="n")
     return senses[0].name() if senses else None
