@@ -4,8 +4,9 @@ under cProfile (py-spy is not available here).
     python -m benchmarks.profile --images 1000 [--workers 1] [--cprofile out.prof] [--top 30]
 
 Stages are timed by wrapping the build's own stage calls from outside (the pipeline code is
-not changed): split, each partition stage, the global balance plan, publishing; the rest
-(imports, cluster start, manifest, card) is reported as `other`.
+not changed): every step of build.STAGES (split, each partition stage, the global balance
+plan, `publish`: scenes, quarantine, manifest, card) and the shards it writes (`publish
+shards`); the rest (imports, cluster start) is reported as `other`.
 """
 
 from __future__ import annotations
@@ -82,11 +83,8 @@ def stage_times(
     times: dict[str, float] = {}
     memory = StageMemory()
     memory.start()
-    _wrap(build, "run_split", lambda *a, **k: "split", times, memory)
-    # A partition stage is named by its 4th argument (state, runner, progress, stage, fn).
-    _wrap(build, "run_partition_stage", lambda *a, **k: a[3], times, memory)
-    _wrap(runner, "run_partition_stage", lambda *a, **k: a[3], times, memory)  # balance's
-    _wrap(build, "balance_mcq", lambda *a, **k: "balance plan (driver)", times, memory)
+    # Every step of build.STAGES runs through run_stage(state, runner, progress, stage).
+    _wrap(runner, "run_stage", lambda *a, **k: a[3].name, times, memory)
     _wrap(build, "publish_shards", lambda *a, **k: "publish shards", times, memory)
     started = time.perf_counter()
     if profile:
@@ -97,8 +95,8 @@ def stage_times(
     total = time.perf_counter() - started
     memory.done.set()
     memory.join()
-    if "balance plan (driver)" in times:  # the plan alone: the applying stage is timed too
-        times["balance plan (driver)"] -= times.get("mcq_balanced", 0.0)
+    if "publish" in times:  # the rest of publishing: the shards are timed on their own
+        times["publish"] -= times.get("publish shards", 0.0)
     times["other"] = total - sum(times.values())
     times["total"] = total
     peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}

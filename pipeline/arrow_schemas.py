@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from pipeline.registry import registry
+
 STR_LIST = pa.list_(pa.string())
-ATTRIBUTES = pa.struct(
-    [(a, STR_LIST) for a in ("color", "material", "shape", "size", "action", "state", "other")]
-)
+# The typed attributes of an object come from the family registry (read once, at import).
+ATTRIBUTES = pa.struct([(a, STR_LIST) for a in registry().scene_attributes])
 OBJECT = pa.struct(
     [
         ("object_id", pa.string()),

@@ -13,20 +13,28 @@ import pyarrow as pa
 from pipeline.config import BuildOptions
 from pipeline.conv.stage import conv_stage
 from pipeline.errors import InputError
+from pipeline.facts.stats_stage import global_stats_file, stats_stage, write_global_stats
 from pipeline.manifest import build_manifest, describe_file, output_files
-from pipeline.mcq.balance import BALANCED_STAGE, balance_mcq
+from pipeline.mcq.balance import (
+    BALANCED_STAGE,
+    PLAN_STAGE,
+    UNITS_STAGE,
+    balance_stage,
+    plan_stage,
+    units_stage,
+)
 from pipeline.mcq.stage import mcq_stage
-from pipeline.mcq.stats import merge_stats
 from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.runner import (
+    BuildState,
+    Stage,
     prepare,
-    run_partition_stage,
     run_split,
-    stage_runner,
+    run_stages,
     write_quarantine,
 )
-from pipeline.stages import scene_stage, stats_stage
+from pipeline.stages import scene_stage
 from pipeline.storage import FsPath, is_url
 
 
@@ -64,32 +72,42 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
             else f"{options.workers} worker(s)"
         )
     )
-    run_split(state, progress)
-    with stage_runner(options) as runner:
-        scenes = run_partition_stage(state, runner, progress, "scenes", scene_stage, state.side)
-        stats = run_partition_stage(state, runner, progress, "stats", stats_stage)
-        stats_path = state.layout.root / "stats.json"
-        write_json(stats_path, merge_stats([r["stats"] for r in stats]))
-        mcq = run_partition_stage(
-            state, runner, progress, "mcq", mcq_stage, str(stats_path), options
-        )
-        mcq, balance = balance_mcq(state, runner, progress)  # global, so after every partition
-        conv = run_partition_stage(
-            state, runner, progress, "conv", conv_stage, str(stats_path), options
-        )
+    run_stages(state, STAGES, progress)
+    return state.results["publish"]
+
+
+# -- driver steps and stage arguments (STAGES, at the end, lists every step in order) --
+def merge_stats(state: BuildState, progress: Progress) -> None:
+    write_global_stats(state.layout, state.results["stats"])
+
+
+def item_stage_args(state: BuildState) -> tuple:
+    """The item stages read the global stats by path (each worker loads them once)."""
+    return (str(global_stats_file(state.layout)), state.options)
+
+
+def balance_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
+    """Global, so after every partition's units; returns the report."""
+    return plan_stage(state.layout, state.num_partitions, state.options.head_share)
+
+
+def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
+    """The published folder and its manifest, from the stages' results; the work folder
+    goes. Returns the manifest."""
     unreconciled = state.ledger.unreconciled()
     if unreconciled:  # a bug, not bad input: every record must be accounted for
         raise RuntimeError(f"record counts do not reconcile: {unreconciled}")
-    out = state.out
+    options, out, results = state.options, state.out, state.results
     publish_scenes(state)
     write_quarantine(out, state.ledger)
     image_problems = publish_shards(state)
     if image_problems:
         write_jsonl(out / "quarantine" / "images.jsonl", image_problems)
     counts = {
-        "scenes": sum(r["scenes"] for r in scenes),
-        "mcq": sum_counts(mcq, "by_aspect_form") | {"balance": balance},
-        "conv": sum_counts(conv, "by_kind"),
+        "scenes": sum(r["scenes"] for r in results["scenes"]),
+        "mcq": sum_counts(results[BALANCED_STAGE], "by_aspect_form")
+        | {"balance": results[PLAN_STAGE]},
+        "conv": sum_counts(results["conv"], "by_kind"),
         "images_quarantined": len(image_problems),
     }
     manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
@@ -171,3 +189,18 @@ def publish_scenes(state) -> None:
             path.copy_to(staging / path.name)
     scenes_dir.rmtree()
     staging.replace(scenes_dir)
+
+
+# Every step of a build, in order (tests/test_resume.py takes the stage names from here).
+STAGES: tuple[Stage, ...] = (
+    Stage("split", run_split, on_driver=True),
+    Stage("scenes", scene_stage, args=lambda state: (state.side,)),
+    Stage("stats", stats_stage),
+    Stage("merge_stats", merge_stats, on_driver=True),
+    Stage("mcq", mcq_stage, args=item_stage_args),
+    Stage(UNITS_STAGE, units_stage),
+    Stage(PLAN_STAGE, balance_plan, on_driver=True),
+    Stage(BALANCED_STAGE, balance_stage),
+    Stage("conv", conv_stage, args=item_stage_args),
+    Stage("publish", publish, on_driver=True),
+)

@@ -12,7 +12,7 @@ from pipeline.errors import InputError
 from pipeline.storage import is_url
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BuildOptions:
     coco_instances: list[Path] = field(default_factory=list)
     coco_captions: list[Path] = field(default_factory=list)

@@ -5,31 +5,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 
-from pipeline.mcq.stats import Stats
-from pipeline.parquet_io import read_json_file, write_json, write_table
+from pipeline.config import BuildOptions
+from pipeline.parquet_io import write_table
 from pipeline.sides import image_side
-from pipeline.stages import read_scenes
+from pipeline.stages import WorkLayout, read_scenes
 from pipeline.validation import require_valid
 
-# scene, stats, options, skip counter -> records of that scene, sorted by id
-MakeRecords = Callable[[dict[str, Any], Stats, Any, Counter], list[dict[str, Any]]]
-
-
-@lru_cache(maxsize=2)
-def load_stats(path: str) -> Stats:
-    return Stats(read_json_file(path))  # a local path or a URL (storage.FsPath as text)
+# scene, stats, options, skip counter -> records of that scene, sorted by id. The stats are
+# the caller's (the global statistics): this layer only hands them on.
+MakeRecords = Callable[[dict[str, Any], Any, BuildOptions, Counter], list[dict[str, Any]]]
 
 
 def run_items_stage(
-    layout,
+    layout: WorkLayout,
     part: int,
-    stats_path: str,
-    options: Any,
+    stats: Any,
+    options: BuildOptions,
     *,
     config: str,
     side: str,
@@ -37,7 +32,6 @@ def run_items_stage(
     schema: pa.Schema,
     count_by: Callable[[dict[str, Any]], str],
 ) -> dict[str, Any]:
-    stats = load_stats(stats_path)
     skipped: Counter = Counter()
     rows: list[dict[str, Any]] = []
     for scene in read_scenes(layout, part):
@@ -47,11 +41,9 @@ def run_items_stage(
         require_valid(config, row)
     write_table(layout.part_file(config, part, ".parquet"), rows, schema)
     counts = Counter(count_by(r) for r in rows)
-    result = {
+    return {
         "part": part,
         "items": len(rows),
         "counts": dict(sorted(counts.items())),
         "skipped": dict(sorted(skipped.items())),
     }
-    write_json(layout.marker(config, part), result)
-    return result

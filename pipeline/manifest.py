@@ -14,6 +14,7 @@ from pipeline.ingest.inputs import Inputs
 from pipeline.ledger import Ledger
 from pipeline.parquet_io import parquet_file
 from pipeline.storage import FsPath, location
+from pipeline.tables import tables_digest
 
 # A local folder (the commands that read a build) or the build's output on any filesystem.
 AnyPath = TypeVar("AnyPath", Path, FsPath)
@@ -89,6 +90,8 @@ def build_manifest(
         "package_version": __version__,
         "rules_version": RULES_VERSION,
         "schema_version": SCHEMA_VERSION,
+        # The question families and rules are data: their bytes are part of the recipe.
+        "tables_sha256": tables_digest(),
         "seed": options.seed,
         "command": command_line(options),
         "options": content_options(options),

@@ -10,6 +10,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -52,8 +53,58 @@ def _rename(tmp: FsPath, path: FsPath) -> None:
     tmp.replace(path)
 
 
+class UnknownKeyError(ValueError):
+    """A record has a key its Arrow schema lacks, which `from_pylist` would drop silently:
+    a bug, so the build stops."""
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The keys a record (or a struct inside it) may have, and its struct-valued fields:
+    (name, whether it holds a list of structs, that struct's keys)."""
+
+    names: frozenset[str]
+    structs: tuple[tuple[str, bool, _Keys], ...]
+
+
+def _keys_of(fields: pa.Schema | pa.StructType) -> _Keys:
+    structs = []
+    for field in fields:
+        is_list = pa.types.is_list(field.type) or pa.types.is_large_list(field.type)
+        inner = field.type.value_type if is_list else field.type
+        if pa.types.is_struct(inner):
+            structs.append((field.name, is_list, _keys_of(inner)))
+    return _Keys(frozenset(field.name for field in fields), tuple(structs))
+
+
+def _unknown_key(value: dict[str, Any], keys: _Keys) -> str | None:
+    """The first key of `value` (a dotted path when nested) that `keys` does not allow."""
+    if not value.keys() <= keys.names:
+        return min(value.keys() - keys.names)
+    for name, is_list, inner in keys.structs:
+        held = value.get(name)
+        for item in (held or ()) if is_list else (held,):
+            found = _unknown_key(item, inner) if isinstance(item, dict) else None
+            if found:
+                return f"{name}.{found}"
+    return None
+
+
+def check_keys(rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    """Raise UnknownKeyError, naming the key and the record, if a row (or a struct or list
+    of structs inside it) has a key the schema lacks. Missing keys become nulls, as usual."""
+    keys = _keys_of(schema)
+    for index, row in enumerate(rows):
+        found = _unknown_key(row, keys)
+        if found:
+            record = row.get("id", row.get("scene_id", f"#{index}"))
+            raise UnknownKeyError(f"record {record}: key {found!r} is not in the Arrow schema")
+
+
 def write_table(path: PathArg, rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Returns the table written (the rows as the schema holds them)."""
+    """Returns the table written (the rows as the schema holds them). A key the schema
+    lacks is an error (see check_keys), never dropped."""
+    check_keys(rows, schema)
     table = pa.Table.from_pylist(rows, schema=schema)
     write_arrow(path, table)
     return table

@@ -1,20 +1,21 @@
-"""Runs a build: the split stage in this process, then the partition stages on Dask (the
-synchronous scheduler for one worker, a local `distributed` cluster for several, or an
-existing cluster by address). Stage results are read back in partition order, so what is
+"""Runs a build's stages, declared once as `Stage`s (build.STAGES): driver steps in this
+process, partition stages on Dask (the synchronous scheduler for one worker, a local
+`distributed` cluster for several, or an existing cluster by address). The runner writes
+each partition's completion marker; results are read back in partition order, so what is
 written never depends on where or when a partition ran."""
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import dask
+from dask.utils import funcname
 from fsspec.implementations.memory import MemoryFileSystem
 
 from pipeline.config import BuildOptions, content_options
@@ -23,10 +24,12 @@ from pipeline.gc_tuning import fewer_collections, set_worker_thresholds
 from pipeline.ingest.inputs import Inputs, plan_inputs
 from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
 from pipeline.ledger import Ledger
-from pipeline.parquet_io import KILL_ENV, kill_point, read_json_file, write_json, write_jsonl
+from pipeline.parquet_io import kill_point, read_json_file, write_json, write_jsonl
 from pipeline.progress import Progress
+from pipeline.registry import registry
 from pipeline.stages import SideFiles, WorkLayout, load_result
 from pipeline.storage import FsPath, location
+from pipeline.tables import tables_digest
 
 # Partitions come from the input size, never from the worker count. A worker holds one
 # partition's records and items at a time: 8 MiB of input is about 700 images and keeps a
@@ -42,19 +45,46 @@ def choose_partitions(inputs: Inputs, requested: int) -> int:
     return max(MIN_PARTITIONS, min(MAX_PARTITIONS, math.ceil(total / BYTES_PER_PARTITION)))
 
 
+# A partition stage's function: fn(layout, part, *args) -> its result, a JSON-able dict.
+PartitionFn = Callable[..., dict[str, Any]]
+
+
+def run_partition_task(
+    stage: str, fn: PartitionFn, layout: WorkLayout, part: int, args: tuple
+) -> dict[str, Any]:
+    """One partition, on a worker: the stage's work, then its completion marker."""
+    result = fn(layout, part, *args)
+    write_json(layout.marker(stage, part), result)
+    kill_point(stage)  # test hook (parquet_io): after the marker, so the partition is done
+    return result
+
+
 @dataclass
 class StageRunner:
-    """Maps a stage function over partitions with the chosen Dask scheduler."""
+    """Maps a partition stage over partitions with the chosen Dask scheduler."""
 
     client: Any = None  # distributed.Client, or None for the synchronous scheduler
 
-    def map(self, fn: Callable[..., dict], parts: list[int], *args: Any) -> list[dict]:
+    def map(
+        self, stage: str, fn: PartitionFn, layout: WorkLayout, parts: list[int], args: tuple
+    ) -> list[dict]:
         if not parts:
             return []
-        tasks = [dask.delayed(fn, pure=False)(*args[:1], part, *args[1:]) for part in parts]
+        tasks = [
+            dask.delayed(run_partition_task, pure=False)(
+                stage, fn, layout, part, args, dask_key_name=task_key(fn, part)
+            )
+            for part in parts
+        ]
         if self.client is None:
             return list(dask.compute(*tasks, scheduler="synchronous"))
         return list(self.client.gather(self.client.compute(tasks)))
+
+
+def task_key(fn: PartitionFn, part: int) -> str:
+    """Named after the stage function, as Dask would name a call of it: its task prefix
+    (dashboard, scheduler) says which stage ran, not the wrapper that writes markers."""
+    return f"{funcname(fn)}-{part}-{uuid.uuid4().hex}"
 
 
 @contextmanager
@@ -100,6 +130,26 @@ class BuildState:
     num_partitions: int
     side: SideFiles
     ledger: Ledger = field(default_factory=Ledger)
+    results: dict[str, Any] = field(default_factory=dict)  # by stage name, as stages finish
+
+
+def no_args(state: BuildState) -> tuple:
+    return ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a build; build.STAGES lists every step, in order.
+
+    A partition stage runs `fn(layout, part, *args(state))` on the workers for every
+    partition without a completion marker, and the runner writes the marker (the dict `fn`
+    returns). A driver step (`on_driver=True`) runs `fn(state, progress)` once, in this
+    process. Either way the result is kept in `state.results[name]`."""
+
+    name: str
+    fn: Callable[..., Any]
+    args: Callable[[BuildState], tuple] = no_args
+    on_driver: bool = False
 
 
 def side_files(inputs: Inputs) -> SideFiles:
@@ -133,35 +183,53 @@ def run_split(state: BuildState, progress: Progress) -> None:
     state.ledger.merge(ledger)
 
 
+def run_stages(state: BuildState, stages: Sequence[Stage], progress: Progress) -> None:
+    """Every stage in order. Dask is up from the first partition stage to the last only:
+    the driver steps before (the split) and after (publishing) have the machine to
+    themselves."""
+    first, end = dask_span(stages)
+    for stage in stages[:first]:
+        run_stage(state, None, progress, stage)
+    with stage_runner(state.options) as runner:
+        for stage in stages[first:end]:
+            run_stage(state, runner, progress, stage)
+    for stage in stages[end:]:
+        run_stage(state, None, progress, stage)
+
+
+def dask_span(stages: Sequence[Stage]) -> tuple[int, int]:
+    """[first, end) of the stages from the first partition stage to the last."""
+    on_dask = [i for i, stage in enumerate(stages) if not stage.on_driver]
+    return (on_dask[0], on_dask[-1] + 1) if on_dask else (len(stages), len(stages))
+
+
+def run_stage(
+    state: BuildState, runner: StageRunner | None, progress: Progress, stage: Stage
+) -> None:
+    if stage.on_driver:
+        state.results[stage.name] = stage.fn(state, progress)
+    else:
+        assert runner is not None, f"partition stage {stage.name} outside the Dask span"
+        state.results[stage.name] = run_partition_stage(state, runner, progress, stage)
+
+
 def run_partition_stage(
-    state: BuildState,
-    runner: StageRunner,
-    progress: Progress,
-    stage: str,
-    fn: Callable[..., dict],
-    *args: Any,
+    state: BuildState, runner: StageRunner, progress: Progress, stage: Stage
 ) -> list[dict]:
-    """Run `fn(layout, part, *args)` for every partition without a marker; return all
-    results in partition order (finished ones are read back, not redone)."""
-    parts = range(state.num_partitions)
-    todo = [p for p in parts if load_result(state.layout, stage, p) is None]
-    if os.environ.get(KILL_ENV, "").startswith(f"{stage}:"):  # test hook, see parquet_io
-        fn = partial(_then_kill_point, fn, stage)
+    """Run the stage for every partition without a marker; return all results in
+    partition order (finished ones are read back, not redone)."""
+    name, parts = stage.name, range(state.num_partitions)
+    todo = [p for p in parts if load_result(state.layout, name, p) is None]
     if len(todo) < state.num_partitions:
-        progress.log(f"[{stage}] {state.num_partitions - len(todo)} partitions already done")
-    for _ in progress.track(runner.map(fn, todo, state.layout, *args), stage, total=len(todo)):
+        progress.log(f"[{name}] {state.num_partitions - len(todo)} partitions already done")
+    finished = runner.map(name, stage.fn, state.layout, todo, stage.args(state))
+    for _ in progress.track(finished, name, total=len(todo)):
         pass
-    results = [load_result(state.layout, stage, p) for p in parts]
+    results = [load_result(state.layout, name, p) for p in parts]
     for result in results:
         if "ledger" in result:
             state.ledger.merge_result(result["ledger"], result["quarantine"])
     return results
-
-
-def _then_kill_point(fn: Callable[..., dict], stage: str, *args: Any) -> dict:
-    result = fn(*args)
-    kill_point(stage)
-    return result
 
 
 def write_quarantine(out: FsPath, ledger: Ledger) -> list[FsPath]:
@@ -211,8 +279,10 @@ def prepare(options: BuildOptions) -> BuildState:
     inputs = plan_inputs(options.coco_instances, options.coco_captions, options.vg_dir)
     layout = WorkLayout(out / "_work")
     num_partitions = choose_partitions(inputs, options.partitions)
+    registry()  # checked before any work: a bad table is one error, never one mid-build
     signature = {
         "options": content_options(options),
+        "tables": tables_digest(),  # work made under other rules is not reused
         "partitions": num_partitions,
         "inputs": [
             [str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns]

@@ -13,10 +13,9 @@ from typing import Any
 from pipeline.errors import RecordError
 from pipeline.hashing import scene_sort_key
 from pipeline.ingest import fields as F
-from pipeline.normalize import TypedAttribute, Vocabulary, clean_text
+from pipeline.normalize import TypedAttribute, Vocabulary, clean_text, typed_aspects
 from pipeline.normalize.lexicon import first_noun_synset
 
-ATTRIBUTE_ASPECTS = ("color", "material", "shape", "size", "action", "state", "other")
 # Two boxes of one name overlapping this much are one object annotated twice (VG).
 DUPLICATE_IOU = 0.7
 
@@ -336,7 +335,7 @@ def _object(object_id: str, source: str, *, evidence: list[str], **fields: Any) 
         "source": source,
         **fields,
         "duplicate_of": None,
-        "attributes": {a: [] for a in ATTRIBUTE_ASPECTS},
+        "attributes": {a: [] for a in typed_aspects()},
         "raw_attributes": [],
         "multi_valued": [],
         "evidence_ids": evidence,

@@ -1,6 +1,7 @@
 """Stage functions over one plain partition. Dask only schedules them (runner.py); each can
-be called directly in a test. A stage writes its outputs, then a result file that is also
-its completion marker: a rerun skips partitions whose marker exists."""
+be called directly in a test. A stage writes its outputs and returns its result; the runner
+then writes that result as the partition's completion marker: a rerun skips partitions
+whose marker exists."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pipeline.ingest.split import read_categories, read_partition
 from pipeline.jsonstream import load_small_json
 from pipeline.ledger import Ledger
 from pipeline.normalize import Vocabulary
-from pipeline.parquet_io import read_json_file, read_jsonl, write_json, write_jsonl, write_table
+from pipeline.parquet_io import read_json_file, read_jsonl, write_jsonl, write_table
 from pipeline.scenes import SceneContext, build_scenes
 from pipeline.storage import FsPath, location
 
@@ -71,14 +72,12 @@ def scene_stage(layout: WorkLayout, part: int, side: SideFiles) -> dict[str, Any
     # The later stages read these rows as JSON lines: the same dicts Parquet gives back
     # (written from the table, in its key order), at a quarter of the cost of to_pylist.
     write_jsonl(scene_rows_file(layout, part), table.to_pylist(), sort_keys=False)
-    result = {
+    return {
         "part": part,
         "scenes": len(scenes),
         "ledger": ledger.to_dict(),
         "quarantine": ledger.quarantine_rows,
     }
-    write_json(layout.marker("scenes", part), result)
-    return result
 
 
 def scene_rows_file(layout: WorkLayout, part: int) -> FsPath:
@@ -93,13 +92,3 @@ def read_scenes(layout: WorkLayout, part: int) -> list[dict[str, Any]]:
 def load_result(layout: WorkLayout, stage: str, part: int) -> dict[str, Any] | None:
     marker = layout.marker(stage, part)
     return read_json_file(marker) if marker.exists() else None
-
-
-def stats_stage(layout: WorkLayout, part: int) -> dict[str, Any]:
-    """Counts over one partition's scenes, merged later into global statistics."""
-    from pipeline.mcq.stats import scene_stats
-
-    stats = scene_stats(read_scenes(layout, part))
-    result = {"part": part, "stats": stats}
-    write_json(layout.marker("stats", part), result)
-    return result

@@ -2,19 +2,18 @@
 
 `jsonschema` is the reference: it lists every problem. The build checks every record it
 writes, so that hot path uses the same schema compiled to Python by `fastjsonschema` (ten
-times faster), except for schemas that use keywords it does not know (then jsonschema)."""
+times faster), except for schemas that use keywords it does not know (then jsonschema).
+The schema files are found and read by pipeline/schema_files.py."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+from pipeline.schema_files import record_schema
 
 
 class SchemaViolation(Exception):
@@ -35,13 +34,8 @@ NEWER_KEYWORDS = {
 
 
 @cache
-def schema_of(kind: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
-
-
-@cache
 def validator(kind: str) -> Draft202012Validator:
-    schema = schema_of(kind)
+    schema = record_schema(kind)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -57,7 +51,7 @@ def _keywords(node: Any) -> set[str]:
 @cache
 def fast_validator(kind: str) -> Any:
     """The compiled check, or None where the schema needs keywords it cannot check."""
-    schema = schema_of(kind)
+    schema = record_schema(kind)
     if _keywords(schema) & NEWER_KEYWORDS:
         return None
     return fastjsonschema.compile(schema)
@@ -78,6 +72,12 @@ def problems(kind: str, record: dict[str, Any]) -> list[str]:
     """Every violation, as 'path: message'."""
     found = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(record)'}: {e.message}" for e in found]
+
+
+def record_errors(kind: str, record: Any) -> list[str]:
+    """Every violation, as '<json path>: <message>' (the form `msg validate` prints)."""
+    found = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.path))
+    return [f"{e.json_path}: {e.message}" for e in found]
 
 
 def require_valid(kind: str, record: dict[str, Any]) -> None:

@@ -1,5 +1,8 @@
-"""Shared fixtures: the real-data sample (../shared/data or $MSG_SAMPLE_DATA), one build of
-it per session, small input sets derived from it, and helpers to run and inspect builds."""
+"""Shared fixtures: the embedded demo sample (pipeline/demo_sample.py, written by the project
+in the official COCO / VG formats, so it is there in any clone), small editable input sets cut
+from it, one build of it per session; the real-data sample (../shared/data or
+$MSG_SAMPLE_DATA) and its build, for the few tests about the real rows themselves; and helpers
+to run and inspect builds."""
 
 from __future__ import annotations
 
@@ -28,10 +31,13 @@ VG_SIDE_FILES = (
     "attribute_synsets.json",
     "relationship_synsets.json",
 )
-# The small sample: COCO images by position in the real file (index 2 holds a crowd
-# instance), VG images by id (image 1 has merged objects and attribute-only objects).
-SMALL_COCO_IMAGES = (0, 1, 2, 3)
-SMALL_VG_IMAGES = (1, 2)
+# The small sample, cut from the demo sample by image id. COCO: index 1 (640 x 480) holds
+# people, index 2 a crowd instance, index 3 a tiny object. VG: the first image has a merged
+# object (merged_object_ids), the second an object known only to attributes.json. No VG image
+# of the cut is a COCO twin: a coco_id naming an image left out of the cut is cleared (tests
+# that want a twin make one).
+SMALL_COCO_IMAGES = (900438, 900542, 900655, 900101)
+SMALL_VG_IMAGES = (2501007, 2501518)
 
 
 def resolve_sample_data() -> Path:
@@ -50,6 +56,18 @@ def resolve_sample_data() -> Path:
             f"real sample data absent: {DEFAULT_SAMPLE} does not exist and {SAMPLE_ENV} is unset"
         )
     return DEFAULT_SAMPLE
+
+
+def real_sample_configured() -> bool:
+    """Whether this run has the real sample: the variable is set (to a missing folder, the
+    real-data tests then fail) or the default folder exists. Otherwise only the demo sample
+    is used, and the few tests about real rows skip."""
+    return bool(os.environ.get(SAMPLE_ENV)) or DEFAULT_SAMPLE.is_dir()
+
+
+# The samples that tests of behaviour (not of specific real rows) run on: always the embedded
+# demo sample, and the real sample too when this run has it (CI does).
+SAMPLES = ("demo", "real") if real_sample_configured() else ("demo",)
 
 
 @pytest.fixture(scope="session")
@@ -90,22 +108,78 @@ def real_build(real_inputs: dict[str, Path], tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def raw_sample(real_inputs: dict[str, Path]) -> dict[str, Any]:
-    """The raw JSON of the real sample, loaded whole (small files)."""
-    vg = real_inputs["vg_dir"]
+def load_raw(inputs: dict[str, Path]) -> dict[str, Any]:
+    """The raw JSON of a sample (instances, captions, VG folder), loaded whole."""
+    vg = inputs["vg_dir"]
 
     def load(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
 
     return {
-        "instances": load(real_inputs["instances"]),
-        "captions": load(real_inputs["captions"]),
+        "instances": load(inputs["instances"]),
+        "captions": load(inputs["captions"]),
         "vg_images": load(vg / "image_data.json"),
         "vg_objects": load(vg / "objects.json"),
         "vg_attributes": load(vg / "attributes.json"),
         "vg_relationships": load(vg / "relationships.json"),
     }
+
+
+@pytest.fixture(scope="session")
+def raw_sample(real_inputs: dict[str, Path]) -> dict[str, Any]:
+    """The raw JSON of the real sample, loaded whole (small files)."""
+    return load_raw(real_inputs)
+
+
+# -- the embedded demo sample ----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory) -> Path:
+    """The demo sample written once per session by pipeline.demo_sample (official formats),
+    its two COCO files renamed as in the real sample folder, so that code taking a sample
+    folder (the benchmark generator, the tests' option helpers) reads it the same way."""
+    from pipeline.demo_sample import write_demo_sample
+
+    folder = tmp_path_factory.mktemp("demo_sample")
+    written = write_demo_sample(folder)
+    written.coco_instances.rename(folder / COCO_INSTANCES)
+    written.coco_captions.rename(folder / COCO_CAPTIONS)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_inputs(demo_folder: Path) -> dict[str, Path]:
+    """The demo sample's input files (instances, captions, vg_dir)."""
+    return {
+        "instances": demo_folder / COCO_INSTANCES,
+        "captions": demo_folder / COCO_CAPTIONS,
+        "vg_dir": demo_folder / VG_DIR,
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_raw(demo_inputs: dict[str, Path]) -> dict[str, Any]:
+    """The raw JSON of the demo sample, as written (never edit it: copy first)."""
+    return load_raw(demo_inputs)
+
+
+@pytest.fixture(scope="session")
+def demo_build(demo_inputs: dict[str, Path], tmp_path_factory) -> Path:
+    """The demo sample built once per session (every image on the evaluation side, as
+    `real_build`); returns the output folder."""
+    from pipeline.build import run_build
+    from pipeline.config import BuildOptions
+    from pipeline.progress import Progress
+
+    out = tmp_path_factory.mktemp("demo_build") / "out"
+    options = BuildOptions(
+        coco_instances=[demo_inputs["instances"]],
+        coco_captions=[demo_inputs["captions"]],
+        vg_dir=demo_inputs["vg_dir"],
+        out=out,
+        tuning_fraction=0.0,
+    )
+    run_build(options, Progress(quiet=True))
+    return out
 
 
 def read_scenes(out: Path) -> list[dict[str, Any]]:
@@ -150,9 +224,53 @@ def real_scenes(real_build: Path) -> dict[str, dict[str, Any]]:
     return {s["scene_id"]: s for s in read_scenes(real_build)}
 
 
+# -- one sample of each available kind: the demo always, the real one when present ---------
+@pytest.fixture(scope="session", params=SAMPLES)
+def sample_name(request) -> str:
+    """"demo" or "real": which sample the `sample_*` fixtures below give."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def sample_folder(sample_name: str, request) -> Path:
+    """The sample's folder (coco/annotations/..., vg/...), as the real sample lays it out."""
+    return request.getfixturevalue("sample_data" if sample_name == "real" else "demo_folder")
+
+
+@pytest.fixture(scope="session")
+def sample_inputs(sample_name: str, request) -> dict[str, Path]:
+    """The input files (instances, captions, vg_dir) of the sample named by sample_name."""
+    return request.getfixturevalue(f"{sample_name}_inputs")
+
+
+@pytest.fixture(scope="session")
+def sample_raw(sample_name: str, request) -> dict[str, Any]:
+    """The raw JSON of the sample (same keys as raw_sample)."""
+    return request.getfixturevalue("raw_sample" if sample_name == "real" else "demo_raw")
+
+
+@pytest.fixture(scope="session")
+def sample_build(sample_name: str, request) -> Path:
+    """The sample built once per session with every image on the evaluation side."""
+    return request.getfixturevalue(f"{sample_name}_build")
+
+
+@pytest.fixture(scope="session")
+def sample_scenes(sample_build: Path) -> dict[str, dict[str, Any]]:
+    """The sample build's scenes by scene id."""
+    return {s["scene_id"]: s for s in read_scenes(sample_build)}
+
+
+def vg_scene_id(image: dict[str, Any]) -> str:
+    """The scene a VG image_data row lands in: its COCO twin's, if it names one."""
+    coco_id = image.get("coco_id")
+    return f"coco/{coco_id}" if coco_id is not None else f"vg/{image['image_id']}"
+
+
 class SmallSample:
-    """A few real COCO and VG images with all their records, as editable data; `write()`
-    puts them into official-format files under `root` and returns the CLI arguments."""
+    """A few COCO and VG images of a sample (the demo sample) with all their records, as
+    editable data; `write()` puts them into official-format files under `root` and returns
+    the CLI arguments."""
 
     PARTS = (
         "instances",
@@ -167,7 +285,8 @@ class SmallSample:
         self.root = root
         self.vg_source = vg_source
         inst = raw["instances"]
-        images = [inst["images"][i] for i in SMALL_COCO_IMAGES]
+        by_id = {im["id"]: im for im in inst["images"]}
+        images = [by_id[i] for i in SMALL_COCO_IMAGES]
         ids = {im["id"] for im in images}
         self.instances = {
             "info": inst.get("info", {}),
@@ -185,9 +304,13 @@ class SmallSample:
         }
 
         def pick(entries: list[dict]) -> list[dict]:
-            return [e for e in entries if e.get("image_id", e.get("id")) in SMALL_VG_IMAGES]
+            by_id = {e.get("image_id", e.get("id")): e for e in entries}
+            return [by_id[i] for i in SMALL_VG_IMAGES if i in by_id]
 
-        self.vg_images = pick(raw["vg_images"])
+        self.vg_images = [
+            im if im.get("coco_id") in ids else dict(im, coco_id=None)
+            for im in pick(raw["vg_images"])
+        ]
         self.vg_objects = pick(raw["vg_objects"])
         self.vg_attributes = pick(raw["vg_attributes"])
         self.vg_relationships = pick(raw["vg_relationships"])
@@ -247,15 +370,15 @@ class SmallSample:
 
 @pytest.fixture(scope="session")
 def small_factory(
-    raw_sample: dict[str, Any], real_inputs: dict[str, Path]
+    demo_raw: dict[str, Any], demo_inputs: dict[str, Path]
 ) -> Callable[[Path], SmallSample]:
     """small_factory(root) -> a new SmallSample writing under root (for module fixtures)."""
-    return lambda root: SmallSample(raw_sample, real_inputs["vg_dir"], root)
+    return lambda root: SmallSample(demo_raw, demo_inputs["vg_dir"], root)
 
 
 @pytest.fixture
 def small(small_factory: Callable[[Path], SmallSample], tmp_path: Path) -> SmallSample:
-    """A small editable sample derived from the real one (4 COCO images, 2 VG images)."""
+    """A small editable sample cut from the demo sample (4 COCO images, 2 VG images)."""
     return small_factory(tmp_path / "in")
 
 

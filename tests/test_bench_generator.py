@@ -35,22 +35,22 @@ def generate(sample: Path, out: Path, seed: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def generated(sample_data: Path, tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+def generated(sample_folder: Path, tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("bench_gen") / "a"
-    return out, generate(sample_data, out, seed=7)
+    return out, generate(sample_folder, out, seed=7)
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(
-    generated: tuple[Path, dict[str, Any]], sample_data: Path, tmp_path: Path
+    generated: tuple[Path, dict[str, Any]], sample_folder: Path, tmp_path: Path
 ) -> None:
     first, info = generated
-    again = generate(sample_data, tmp_path / "b", seed=7)
+    again = generate(sample_folder, tmp_path / "b", seed=7)
     for name in FILES:
         assert (first / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert {k: v for k, v in again.items() if k != "seconds"} == {
         k: v for k, v in info.items() if k != "seconds"
     }
-    other = generate(sample_data, tmp_path / "c", seed=8)
+    other = generate(sample_folder, tmp_path / "c", seed=8)
     assert (tmp_path / "c" / FILES[3]).read_bytes() != (first / FILES[3]).read_bytes()
     assert other["images"] == IMAGES
 

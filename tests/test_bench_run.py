@@ -18,12 +18,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_runner_reports_a_reconciled_build_and_consistent_ratios(
-    sample_data: Path, tmp_path: Path
+    sample_folder: Path, tmp_path: Path
 ) -> None:
     report_path = tmp_path / "report.json"
     cmd = [sys.executable, "-m", "benchmarks.run", "--sizes", str(IMAGES), "--workers", "1"]
     cmd += ["--data-dir", str(tmp_path / "data"), "--json", str(report_path)]
-    env = {**os.environ, "MSG_SAMPLE_DATA": str(sample_data)}
+    env = {**os.environ, "MSG_SAMPLE_DATA": str(sample_folder)}
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -35,7 +35,7 @@ def test_scene_stage_on_plain_partitions(small, tmp_path, no_dask):
         table = pq.read_table(state.layout.part_file("scenes", part, ".parquet"))
         assert table.num_rows == result["scenes"]
         scene_ids += table.column("scene_id").to_pylist()
-        assert load_result(state.layout, "scenes", part) == result  # its completion marker
+        assert load_result(state.layout, "scenes", part) is None  # the runner writes markers
     expected = {f"coco/{im['id']}" for im in small.instances["images"]} | {
         f"vg/{im['image_id']}" for im in small.vg_images
     }

@@ -1,4 +1,4 @@
-"""MSG-Conv on the real sample and the demo sample: the three kinds, schema validity,
+"""MSG-Conv on the demo sample (and the real sample when present): the three kinds, schema validity,
 images disjoint from MSG-MCQ (twins included), and every assistant turn's facts re-derived
 from the raw annotation files by the independent oracle."""
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.audit.oracle import Oracle, RawIndex
 from pipeline.build import run_build
 from pipeline.config import BuildOptions
-from pipeline.mcq.slots import option_text
+from pipeline.facts.slots import option_text
 from pipeline.normalize import Vocabulary
-from pipeline.oracle import Oracle, RawIndex
 from pipeline.progress import Progress
 from pipeline.validation import problems
 
@@ -27,12 +27,12 @@ def rows(out: Path, config: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def conv_build(real_inputs, tmp_path_factory) -> Path:
+def conv_build(sample_inputs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("conv") / "out"
     options = BuildOptions(
-        coco_instances=[real_inputs["instances"]],
-        coco_captions=[real_inputs["captions"]],
-        vg_dir=real_inputs["vg_dir"],
+        coco_instances=[sample_inputs["instances"]],
+        coco_captions=[sample_inputs["captions"]],
+        vg_dir=sample_inputs["vg_dir"],
         out=out,
         tuning_fraction=FRACTION,
     )
@@ -41,11 +41,11 @@ def conv_build(real_inputs, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def oracle(real_inputs) -> Oracle:
-    vg = real_inputs["vg_dir"]
+def oracle(sample_inputs) -> Oracle:
+    vg = sample_inputs["vg_dir"]
     vocab = Vocabulary.load(vg / "object_alias.txt", vg / "relationship_alias.txt")
     defaults = BuildOptions()
-    index = RawIndex.load([real_inputs["instances"]], vg, vocab)
+    index = RawIndex.load([sample_inputs["instances"]], vg, vocab)
     return Oracle(index, defaults.min_count_area, defaults.spatial_margin)
 
 

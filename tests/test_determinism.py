@@ -20,20 +20,20 @@ def published_bytes(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
 
 
-def real_options(sample_data: Path, out: Path) -> BuildOptions:
-    ann = sample_data / "coco" / "annotations"
+def real_options(sample_folder: Path, out: Path) -> BuildOptions:
+    ann = sample_folder / "coco" / "annotations"
     return BuildOptions(
         coco_instances=[ann / "instances_val2017.json"],
         coco_captions=[ann / "captions_val2017.json"],
-        vg_dir=sample_data / "vg",
+        vg_dir=sample_folder / "vg",
         out=out,
         tuning_fraction=0.3,  # both configs, so both are compared
     )
 
 
 @pytest.mark.slow
-def test_two_dask_workers_and_other_partitions_give_identical_bytes(sample_data, tmp_path):
-    base = real_options(sample_data, tmp_path / "one")
+def test_two_dask_workers_and_other_partitions_give_identical_bytes(sample_folder, tmp_path):
+    base = real_options(sample_folder, tmp_path / "one")
     run_build(base, Progress(quiet=True))
     expected = published_bytes(base.out)
     assert any(k.startswith("data/mcq/") for k in expected)
@@ -49,10 +49,10 @@ def test_two_dask_workers_and_other_partitions_give_identical_bytes(sample_data,
     assert data == {k: v for k, v in expected.items() if k.startswith("data/")}
 
 
-def test_a_different_seed_changes_choices_but_not_fact_identity(sample_data, tmp_path):
+def test_a_different_seed_changes_choices_but_not_fact_identity(sample_folder, tmp_path):
     import pyarrow.parquet as pq
 
-    a = real_options(sample_data, tmp_path / "a")
+    a = real_options(sample_folder, tmp_path / "a")
     b = replace(a, out=tmp_path / "b", seed=1)
     for options in (a, b):
         run_build(options, Progress(quiet=True))
@@ -67,11 +67,11 @@ def test_a_different_seed_changes_choices_but_not_fact_identity(sample_data, tmp
 
 
 @pytest.mark.slow
-def test_an_existing_cluster_by_address_gives_identical_bytes(sample_data, tmp_path):
+def test_an_existing_cluster_by_address_gives_identical_bytes(sample_folder, tmp_path):
     """--scheduler ADDRESS: the build uses a cluster it did not start (and leaves it up)."""
     from distributed import Client, LocalCluster
 
-    base = real_options(sample_data, tmp_path / "local")
+    base = real_options(sample_folder, tmp_path / "local")
     before = gc.get_threshold()
     run_build(base, Progress(quiet=True))
     assert gc.get_threshold() == before  # the caller's process is given back as it was

@@ -1,4 +1,4 @@
-"""The baselines on the real sample: the annotation oracle scores 100%, random scores at
+"""The baselines on a whole sample (the demo, and the real one when present): the annotation oracle scores 100%, random scores at
 chance per form (inside the 99% binomial interval), and the blind baseline never sees the
 answers of the image it predicts for."""
 
@@ -17,8 +17,8 @@ from pipeline.evaluate.score import Predictions, load_items, score
 
 
 @pytest.fixture(scope="module")
-def items(real_build: Path) -> list[dict]:
-    return load_items(real_build)
+def items(sample_build: Path) -> list[dict]:
+    return load_items(sample_build)
 
 
 def binomial_interval(n: int, p: float, level: float = 0.99) -> tuple[int, int]:
@@ -47,13 +47,13 @@ def test_binomial_interval_helper():
     assert binomial_interval(100, 0.5) == (37, 63)  # 50 +- 2.576 * 5, rounded outwards
 
 
-def test_oracle_baseline_scores_100_percent(real_build, items, tmp_path, cli):
+def test_oracle_baseline_scores_100_percent(sample_build, items, tmp_path, cli):
     preds = tmp_path / "oracle.jsonl"
-    code, out, err = cli("baseline", real_build, "--kind", "oracle", "--out", preds)
+    code, out, err = cli("baseline", sample_build, "--kind", "oracle", "--out", preds)
     assert code == 0, err
     assert sum(1 for _ in preds.open()) == len(items)
     report = tmp_path / "oracle.json"
-    code, out, err = cli("evaluate", real_build, "--predictions", preds, "--json", report)
+    code, out, err = cli("evaluate", sample_build, "--predictions", preds, "--json", report)
     assert code == 0, err
     result = json.loads(report.read_text())
     assert result["overall"]["n"] == len(items)
@@ -64,9 +64,9 @@ def test_oracle_baseline_scores_100_percent(real_build, items, tmp_path, cli):
     assert result["yes_no"]["overall"]["f1"] == 1.0
 
 
-def test_random_baseline_is_at_chance_per_form(real_build, items, tmp_path, cli):
+def test_random_baseline_is_at_chance_per_form(sample_build, items, tmp_path, cli):
     preds = tmp_path / "random.jsonl"
-    code, _, err = cli("baseline", real_build, "--kind", "random", "--out", preds, "--seed", 3)
+    code, _, err = cli("baseline", sample_build, "--kind", "random", "--out", preds, "--seed", 3)
     assert code == 0, err
     answers = {r["id"]: r["prediction"] for r in map(json.loads, preds.open())}
     result = score(items, Predictions(preds, answers=answers))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.evaluate.score import Predictions, load_items, score
-from pipeline.mcq.slots import NUMBER_WORDS
+from pipeline.facts.slots import NUMBER_WORDS
 
 LETTERS = "ABCD"
 

@@ -20,8 +20,8 @@ def _write(path: Path, data: object) -> Path:
 
 
 def _alias_only_vg_dir(source: Path, dest: Path) -> Path:
-    """A VG folder with no images but the real alias and synset lists, so COCO names are
-    normalized exactly as in the full real build."""
+    """A VG folder with no images but the sample's alias and synset lists, so COCO names are
+    normalized as in a full build of the sample."""
     _write(dest / "image_data.json", [])
     _write(dest / "objects.json", [])
     for name in VG_SIDE_FILES:
@@ -31,9 +31,10 @@ def _alias_only_vg_dir(source: Path, dest: Path) -> Path:
 
 
 def test_two_instance_files_build_the_same_scenes_as_one(
-    raw_sample, real_inputs, real_scenes, scenes_of, manifest_of, tmp_path
+    demo_raw, demo_inputs, scenes_of, manifest_of, tmp_path
 ):
-    inst, cap = raw_sample["instances"], raw_sample["captions"]
+    inst, cap = demo_raw["instances"], demo_raw["captions"]
+    vg_dir = _alias_only_vg_dir(demo_inputs["vg_dir"], tmp_path / "vg")
     halves = [inst["images"][0::2], inst["images"][1::2]]
     files = []
     for name, images in zip(("train", "val"), halves, strict=True):
@@ -57,17 +58,19 @@ def test_two_instance_files_build_the_same_scenes_as_one(
             "annotations": [a for a in cap["annotations"] if a["image_id"] in ids],
         }
         caption_files.append(_write(tmp_path / name / "captions.json", part))
-    out = tmp_path / "out"
-    options = BuildOptions(
-        coco_instances=files,
-        coco_captions=caption_files,
-        vg_dir=_alias_only_vg_dir(real_inputs["vg_dir"], tmp_path / "vg"),
-        out=out,
-    )
-    run_build(options, Progress(quiet=True))
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    for instances, captions, dest in (
+        (files, caption_files, out),
+        ([demo_inputs["instances"]], [demo_inputs["captions"]], whole),
+    ):
+        options = BuildOptions(
+            coco_instances=instances, coco_captions=captions, vg_dir=vg_dir, out=dest
+        )
+        run_build(options, Progress(quiet=True))
 
     got = {s["scene_id"]: s for s in scenes_of(out)}
-    expected = {k: v for k, v in real_scenes.items() if k.startswith("coco/")}
+    expected = {s["scene_id"]: s for s in scenes_of(whole)}
+    assert set(expected) == {f"coco/{im['id']}" for im in inst["images"]}
     assert set(got) == set(expected)
     for scene_id, scene in expected.items():
         assert got[scene_id] == scene, scene_id

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from types import SimpleNamespace
 
-from pipeline.mcq.facts import GENERATORS, direction, make_context
+from pipeline.facts.context import make_context
+from pipeline.facts.generators import direction, family_facts
+from pipeline.facts.stats import Stats, scene_stats
 from pipeline.mcq.render import Renderer
 from pipeline.mcq.stage import mcq_items
-from pipeline.mcq.stats import Stats, scene_stats
 
 OPTIONS = SimpleNamespace(
     seed=0, count_cap=10, min_count_area=256.0, spatial_margin=0.1, circular=False
@@ -63,7 +64,7 @@ def scene(objects, source="vg", relations=()):
 
 def facts(family: str, s: dict, stats: Stats | None = None):
     ctx = make_context(s, stats or Stats(scene_stats([s])), OPTIONS)
-    return GENERATORS[family](ctx), ctx.skipped
+    return family_facts(ctx, family), ctx.skipped
 
 
 def test_count_uses_only_clean_coco_categories():

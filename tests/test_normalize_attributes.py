@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.normalize import (
-    ASPECTS_TYPED,
     TypedAttribute,
     Vocabulary,
     are_confusable,
     attribute_values,
     canonical_value,
+    typed_aspects,
 )
 from pipeline.normalize.attributes import surface_index
 
@@ -182,7 +182,7 @@ def test_confusables_symmetric(aspect: str, a: str, b: str, confusable: bool) ->
 
 
 def test_attribute_values_and_aspects() -> None:
-    assert ASPECTS_TYPED == ("color", "material", "shape", "size", "action", "state", "other")
+    assert typed_aspects() == ("color", "material", "shape", "size", "action", "state", "other")
     colors = attribute_values("color")
     assert colors == sorted(colors)
     assert {"gray", "white", "multicolored"} <= set(colors) and "grey" not in colors
@@ -191,7 +191,7 @@ def test_attribute_values_and_aspects() -> None:
 
 
 def test_confusable_values_exist_in_table() -> None:
-    from pipeline.normalize.tables import load_table
+    from pipeline.tables import load_table
 
     for aspect, section in load_table("confusables").items():
         known = set(attribute_values(aspect))
@@ -237,4 +237,4 @@ def test_real_frequent_colour_and_material_strings(sample_data: Path) -> None:
     assert len(labelled) >= 30, sorted(set(top) - set(labelled))
     for raw in counts:
         for attr in Vocabulary.load().attribute(raw):
-            assert attr.aspect in ASPECTS_TYPED
+            assert attr.aspect in typed_aspects()

@@ -1,6 +1,7 @@
-"""Publishing a real `msg build`: the demo sample, and the real annotation sample (with its
-COCO images) read from MSG_SAMPLE_DATA (default ../shared/data; skipped when that default is
-absent, failed when the variable names a missing folder).
+"""Publishing a real `msg build`: the demo sample, and a sample built with its COCO images:
+the demo sample with plain JPEGs standing in for all its COCO images but one, and the real
+annotation sample with its 15 COCO images when present (MSG_SAMPLE_DATA, default
+../shared/data; failed when the variable names a missing folder).
 
 Until the build calls the publish step itself (README.md absent), `finish_publish` does what
 the build's end should do: shards through `write_config_shards` (with the image column when
@@ -27,7 +28,7 @@ from pipeline.parquet_io import write_json
 from pipeline.publish.counts import shard_counts
 from pipeline.publish.images import image_feature_rows
 from pipeline.publish.layout import CONFIGS, has_image_column, iter_rows, shard_files
-from pipeline.publish.schemas import load_schema
+from pipeline.schema_files import load_schema
 
 pytestmark = pytest.mark.slow
 
@@ -65,12 +66,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def demo_images(folder: Path, raw: dict) -> Path:
+    """Plain JPEGs of each demo COCO image's size, the last image left without one."""
+    folder.mkdir(parents=True)
+    for image in raw["instances"]["images"][:-1]:
+        size = (image["width"], image["height"])
+        Image.new("RGB", size, (90, 120, 150)).save(folder / image["file_name"], "JPEG")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def real(
-    tmp_path_factory: pytest.TempPathFactory, sample_data: Path
+    tmp_path_factory: pytest.TempPathFactory, sample_name: str, sample_folder: Path, sample_raw
 ) -> tuple[Path, Path, list[dict]]:
-    data = sample_data
-    images = data / "coco" / "val2017"
+    data = sample_folder
+    if sample_name == "real":
+        images = data / "coco" / "val2017"
+    else:
+        images = demo_images(tmp_path_factory.mktemp("demo_images") / "val2017", sample_raw)
     out = build(
         tmp_path_factory.mktemp("real") / "out",
         "--coco-instances", str(data / "coco/annotations/instances_val2017.json"),

@@ -183,6 +183,7 @@ def fake_manifest(out: Path, counts: dict[str, Any]) -> dict[str, Any]:
         "package_version": "0.1.0",
         "rules_version": "1.0.0",
         "schema_version": "1.0.0",
+        "tables_sha256": "0" * 64,
         "seed": 0,
         "command": ["msg", "build", "--coco-instances", "/abs/instances_val2017.json"],
         "options": {"seed": 0},

@@ -14,8 +14,8 @@ import pytest
 from test_publish_support import build_folder, conv_row, mcq_row
 
 from pipeline.cli import main
-from pipeline.publish.schemas import load_schema
 from pipeline.publish.validate import validate_folder
+from pipeline.schema_files import load_schema
 
 
 @pytest.fixture(scope="module")

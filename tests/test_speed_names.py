@@ -19,8 +19,8 @@ from pipeline.normalize.names import (
     names_related,
     related_groups,
 )
-from pipeline.normalize.tables import load_table
 from pipeline.normalize.text import clean_text
+from pipeline.tables import load_table
 
 pytestmark = pytest.mark.skipif(
     not (wordnet_setup.SYSTEM_WORDNET / "data.noun").is_file(),

@@ -9,12 +9,10 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
-from pipeline.mcq.facts import item_rules
 from pipeline.normalize import are_confusable
+from pipeline.registry import registry
+from pipeline.tables import load_table
 
-# Aspects where one object has one value; size words combine ("tall", "thin") and "state"
-# and "other" are not single-valued.
-EXCLUSIVE_ASPECTS = ("color", "material", "shape", "action")
 REGION = re.compile(r"\[[0-9., ]+\]")
 
 
@@ -22,8 +20,9 @@ def values_conflict(aspect: str, a: str, b: str) -> bool:
     """Two values that cannot both be true of one object (confusable ones can)."""
     if a == b or are_confusable(aspect, a, b):
         return False
-    if aspect == "action":  # VG lists several actions; only the exclusive sets clash
-        return any(a in group and b in group for group in item_rules()["action"]["exclusive"])
+    exclusive_sets = load_table("item_rules")["exclusive_sets"]
+    if aspect in exclusive_sets:  # VG lists several actions; only the exclusive sets clash
+        return any(a in group and b in group for group in exclusive_sets[aspect])
     return True
 
 
@@ -37,7 +36,7 @@ def exclusive_values(scenes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for scene in scenes:
         for obj in scene["objects"]:
-            for aspect in EXCLUSIVE_ASPECTS:
+            for aspect in registry().single_valued_aspects:
                 if aspect in (obj.get("multi_valued") or []):
                     continue
                 clashes = _clashes(aspect, obj["attributes"].get(aspect) or [])
@@ -77,7 +76,7 @@ def duplicate_box_conflicts(scenes: list[dict[str, Any]]) -> list[dict[str, Any]
         for root, ids in sorted(groups.items()):
             if len(ids) < 2:
                 continue
-            for aspect in EXCLUSIVE_ASPECTS:
+            for aspect in registry().single_valued_aspects:
                 by_box = {i: objects[i]["attributes"].get(aspect) or [] for i in sorted(ids)}
                 labelled = {i: v for i, v in by_box.items() if v}
                 pairs = [

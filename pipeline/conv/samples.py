@@ -5,42 +5,44 @@ facts whose annotation ids it carries; every choice is seeded from the sample's 
 from __future__ import annotations
 
 import random
-import tomllib
 from collections import Counter
-from functools import cache
 from typing import Any
 
+from pipeline.config import BuildOptions
+from pipeline.facts.context import make_context
+from pipeline.facts.generators import scene_facts
+from pipeline.facts.model import Fact, pick_distractors
+from pipeline.facts.referents import normalized_box, region_text
+from pipeline.facts.slots import fill
+from pipeline.facts.stats import Stats
 from pipeline.hashing import seeded_rng, stable_hash64
 from pipeline.manifest import SCHEMA_VERSION
-from pipeline.mcq.facts import TABLES, Fact, make_context, scene_facts
-from pipeline.mcq.referents import normalized_box, region_text
-from pipeline.mcq.render import families, pick_distractors
-from pipeline.mcq.slots import fill
-from pipeline.mcq.stats import Stats
+from pipeline.registry import Family, registry
+from pipeline.tables import load_table
 
 MAX_TURNS = 5  # question-answer pairs in one conversation
 REGION_SAMPLES, FACT_CHECKS = 3, 2  # per image
 
 
-@cache
 def phrasings() -> dict[str, Any]:
-    return tomllib.loads((TABLES / "conversations.toml").read_text(encoding="utf-8"))
+    return load_table("conversations")
 
 
 def _pick(rng: random.Random, choices: list[str]) -> str:
     return choices[rng.randrange(len(choices))]
 
 
-def _family(fact: Fact) -> dict[str, Any]:
-    return families()["families"][fact.family]
+def _family(fact: Fact) -> Family:
+    return registry().family(fact.family)
 
 
 def question(fact: Fact, rng: random.Random) -> str:
-    return fill(_pick(rng, _family(fact)["mcq"]), fact.slots, fact.family, fact.value)
+    return fill(_pick(rng, _family(fact).phrasings["mcq"]), fact.slots, fact.family, fact.value)
 
 
 def statement(fact: Fact, value: str, rng: random.Random, slots: dict | None = None) -> str:
-    return fill(_pick(rng, _family(fact)["statement"]), slots or fact.slots, fact.family, value)
+    template = _pick(rng, _family(fact).phrasings["statement"])
+    return fill(template, slots or fact.slots, fact.family, value)
 
 
 # (text, the fact an assistant turn states or None for a human turn, false value corrected)
@@ -167,7 +169,7 @@ class SampleMaker:
 
 
 def conv_samples(
-    scene: dict[str, Any], stats: Stats, options: Any, skipped: Counter
+    scene: dict[str, Any], stats: Stats, options: BuildOptions, skipped: Counter
 ) -> list[dict[str, Any]]:
     ctx = make_context(scene, stats, options)
     maker = SampleMaker(scene, scene_facts(ctx), options.seed)

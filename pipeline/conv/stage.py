@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline import arrow_schemas
+from pipeline.config import BuildOptions
 from pipeline.conv.samples import conv_samples
+from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
 from pipeline.sides import TUNING
 
 
-def conv_stage(layout, part: int, stats_path: str, options: Any) -> dict[str, Any]:
+def conv_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict[str, Any]:
     return run_items_stage(
         layout,
         part,
-        stats_path,
+        load_stats(stats_path),
         options,
         config="conv",
         side=TUNING,

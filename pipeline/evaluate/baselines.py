@@ -35,8 +35,8 @@ def random_predictions(items: list[dict[str, Any]], seed: int = 0) -> dict[str, 
 
 def oracle_predictions(out: Path, items: list[dict[str, Any]]) -> dict[str, str]:
     """`Oracle.answer` for every item, from the raw files named in the build's manifest."""
+    from pipeline.audit.oracle import Oracle, RawIndex
     from pipeline.normalize import Vocabulary
-    from pipeline.oracle import Oracle, RawIndex
 
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():

@@ -9,21 +9,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pipeline.mcq.slots import NUMBER_WORDS
+from pipeline.facts.slots import NUMBER_WORDS
 from pipeline.normalize.attributes import surface_index
+from pipeline.registry import direction_of_phrase, registry
 
-DIRECTIONS = {
-    "to the left of": "left",
-    "to the right of": "right",
-    "above": "above",
-    "below": "below",
-}
 YES = frozenset({"yes", "yeah", "yep", "true", "correct"})
 NO = frozenset({"no", "nope", "false", "incorrect"})
 # "no" is a count only when no other number is said ("No, there are two" means 2).
 NUMBERS = {w: str(i) for i, w in enumerate(NUMBER_WORDS) if w != "no"} | {"zero": "0"}
 ZERO_WORDS = frozenset({"no", "none"})
-ATTRIBUTE_ASPECTS = frozenset({"color", "material", "shape", "size", "action"})
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 # Letter styles: "B", "(b)", "[B]", "b.", "B) glass", "Answer: C", "the answer is (c)".
@@ -53,7 +47,7 @@ def tokens(text: str, aspect: str | None = None) -> list[str]:
     """Lower-case word tokens; decimals stay whole ("0.640" is not the count 0); attribute
     words mapped to the project's canonical values ("grey" -> "gray")."""
     out = _TOKEN.findall(text.lower())
-    if aspect in ATTRIBUTE_ASPECTS:
+    if aspect in registry().attribute_aspects:
         out = [_canonical_token(aspect, t) for t in out]
     return out
 
@@ -92,7 +86,10 @@ def numbers_in(words: list[str]) -> set[str]:
 
 
 def value_of_option(aspect: str, option: str) -> str:
-    return DIRECTIONS.get(option, option) if aspect == "spatial" else option
+    """The value an option stands for: a direction phrase stands for its direction."""
+    if registry().grounding(aspect) == "geometry":
+        return direction_of_phrase().get(option, option)
+    return option
 
 
 def as_text(prediction: Any) -> str:
@@ -144,7 +141,7 @@ def _choose_option(item: dict[str, Any], text: str) -> str | None:
     if letter is not None:
         index = ord(letter.lower()) - ord("a")
         return options[index] if index < len(options) else None
-    if aspect == "number":
+    if registry().grounding(aspect) == "count":
         said = numbers_in(words) & set(options)
         return said.pop() if len(said) == 1 else None
     return _mentioned_option(options, aspect, words)
@@ -187,7 +184,7 @@ def _judge_free(item: dict[str, Any], text: str) -> Judgement:
     words = tokens(text, aspect)
     if not words:
         return UNPARSED
-    if aspect == "number":
+    if registry().grounding(aspect) == "count":
         said = numbers_in(words)
         ok = item["answer_value"] in said
         if item["form"] == "correction":

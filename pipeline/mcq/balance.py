@@ -1,10 +1,10 @@
 """Build-time balancing of MSG-MCQ, GQA-style: bound the head answer's share per (aspect,
 form) and per (aspect, form, referent name), then spread the correct option's position
-evenly. Decisions are global, so they run in three steps:
+evenly. Decisions are global, so they run in three steps (build.STAGES lists them):
 
 1. `units_stage` (per partition, on the workers): each item's unit rank, texts and flags as
    a small columnar file, in the partition's item order;
-2. `balance_mcq` (the driver): reads those columns only (`balance_plan.py`, tens of bytes
+2. `plan_stage` (the driver): reads those columns only (`balance_plan.py`, tens of bytes
    per item), decides, and writes one action per item per partition;
 3. `balance_stage` (per partition): applies its actions.
 
@@ -37,7 +37,17 @@ from pipeline.parquet_io import (
     write_table,
 )
 
-__all__ = ["BALANCED_STAGE", "balance_mcq", "head_cap", "plan_balance", "rotate_column"]
+__all__ = [
+    "BALANCED_STAGE",
+    "PLAN_STAGE",
+    "UNITS_STAGE",
+    "balance_stage",
+    "head_cap",
+    "plan_balance",
+    "plan_stage",
+    "rotate_column",
+    "units_stage",
+]
 
 BALANCED_STAGE = "mcq_balanced"
 UNITS_STAGE = "mcq_units"
@@ -140,14 +150,22 @@ def units_stage(layout, part: int) -> dict[str, Any]:
     write_table(
         layout.part_file(UNITS_STAGE, part, ".parquet"), [unit_row(r) for r in rows], UNITS_SCHEMA
     )
-    result = {"part": part, "items": len(rows)}
-    write_json(layout.marker(UNITS_STAGE, part), result)
-    return result
+    return {"part": part, "items": len(rows)}
+
+
+def plan_stage(layout, num_partitions: int, share: float) -> dict[str, Any]:
+    """Step 2 (driver): the plan, then its report (for `counts.mcq.balance`). The report is
+    written after every partition's actions, so a run killed while planning plans again (to
+    the same result) when rerun, and a finished plan is not redone."""
+    report_file = layout.root / "balance_report.json"
+    if not report_file.exists():
+        write_json(report_file, write_plan(layout, num_partitions, share))
+    return read_json_file(report_file)
 
 
 def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
-    """Step 2 (driver): read every partition's unit columns, decide, write each partition's
-    actions (one per item: keep, drop or a target position). Returns the report."""
+    """Read every partition's unit columns, decide, write each partition's actions (one per
+    item: keep, drop or a target position). Returns the report."""
     codes = {column: Codes() for column in TEXT_COLUMNS}
     parts = [
         to_columns(read_table(layout.part_file(UNITS_STAGE, p, ".parquet")), codes)
@@ -204,26 +222,9 @@ def balance_stage(layout, part: int) -> dict[str, Any]:
     write_arrow(layout.part_file(BALANCED_STAGE, part, ".parquet"), kept)
     pairs = zip(kept.column("aspect").to_pylist(), kept.column("form").to_pylist(), strict=True)
     skipped = read_json_file(layout.marker("mcq", part))["skipped"]
-    result = {
+    return {  # counted like the mcq stage's results
         "part": part,
         "items": kept.num_rows,
         "counts": dict(sorted(Counter(f"{a}/{f}" for a, f in pairs).items())),
         "skipped": skipped,
     }
-    write_json(layout.marker(BALANCED_STAGE, part), result)
-    return result
-
-
-def balance_mcq(state, runner, progress) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The three steps; returns the stage results (counted like the mcq stage's) and the
-    report for `counts.mcq.balance`. The report is written after every partition's actions,
-    so a run killed while planning plans again (to the same result) when rerun."""
-    from pipeline.runner import run_partition_stage
-
-    layout, parts = state.layout, state.num_partitions
-    report_file = layout.root / "balance_report.json"
-    run_partition_stage(state, runner, progress, UNITS_STAGE, units_stage)
-    if not report_file.exists():
-        write_json(report_file, write_plan(layout, parts, state.options.head_share))
-    results = run_partition_stage(state, runner, progress, BALANCED_STAGE, balance_stage)
-    return results, read_json_file(report_file)

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import random
 import re
-import tomllib
 from collections import Counter
-from functools import cache
 from typing import Any
 
+from pipeline.facts.model import Distractor, Fact, pick_distractors
+from pipeline.facts.slots import fill, option_text
 from pipeline.hashing import seeded_rng, stable_hash64
 from pipeline.manifest import SCHEMA_VERSION
-from pipeline.mcq.facts import FALLBACK, PLAUSIBLE, TABLES, Distractor, Fact
-from pipeline.mcq.slots import fill, option_text
+from pipeline.registry import registry
 
 MCQ_OPTIONS = 4
-
-
-@cache
-def families() -> dict[str, Any]:
-    return tomllib.loads((TABLES / "families.toml").read_text(encoding="utf-8"))
 
 
 def item_id(scene_id: str, key: str, form: str, variant: str = "") -> str:
@@ -29,17 +23,6 @@ def item_id(scene_id: str, key: str, form: str, variant: str = "") -> str:
 
 def contains_word(text: str, value: str) -> bool:
     return re.search(rf"\b{re.escape(value)}\b", text, flags=re.IGNORECASE) is not None
-
-
-def pick_distractors(fact: Fact, rng: random.Random, k: int) -> list[Distractor]:
-    """Up to k distractors, plausible ones first, each tier sampled with the item's rng."""
-    chosen: list[Distractor] = []
-    for tier in (PLAUSIBLE, FALLBACK):
-        pool = [d for d in fact.distractors if d.tier == tier]
-        chosen += rng.sample(pool, min(len(pool), k - len(chosen)))
-        if len(chosen) == k:
-            break
-    return chosen
 
 
 def _source(d: Distractor, family: str) -> dict[str, Any]:
@@ -83,7 +66,7 @@ class Renderer:
         return seeded_rng(self.seed, self.scene["scene_id"], fact.key, form, variant)
 
     def template(self, fact: Fact, form: str, rng: random.Random) -> tuple[str, str]:
-        choices = families()["families"][fact.family][form]
+        choices = registry().family(fact.family).phrasings[form]
         index = rng.randrange(len(choices))
         return choices[index], f"{fact.family}.{form}.{index}"
 
@@ -123,7 +106,9 @@ class Renderer:
         return out
 
     def yes_no(self, fact: Fact) -> list[dict[str, Any]]:
-        if fact.family == "existence":  # POPE: each fact is one statement, true or false
+        if (
+            registry().family(fact.family).generator == "existence"
+        ):  # POPE: each fact is one statement, true or false
             return self._yes_no_item(fact, fact.slots["name"], fact.value, None, "")
         rng = self.rng(fact, "yes_no", "no")
         false = pick_distractors(fact, rng, 1)
@@ -177,7 +162,7 @@ class Renderer:
             self.skipped[f"{fact.aspect}:no_distractors"] += 1
             return []
         template, template_id = self.template(fact, "statement", rng)
-        prompts = families()["correction_prompt"]
+        prompts = registry().correction_prompts
         index = rng.randrange(len(prompts))
         wrong = fill(template, fact.slots, fact.family, false[0].option)
         question = prompts[index].format(statement=wrong)
@@ -197,6 +182,6 @@ class Renderer:
 
     def render(self, fact: Fact) -> list[dict[str, Any]]:
         items = []
-        for form in families()["families"][fact.family]["forms"]:
+        for form in registry().family(fact.family).forms:
             items.extend(getattr(self, form)(fact))
         return items

@@ -6,14 +6,19 @@ from collections import Counter
 from typing import Any
 
 from pipeline import arrow_schemas
+from pipeline.config import BuildOptions
+from pipeline.facts.context import make_context
+from pipeline.facts.generators import scene_facts
+from pipeline.facts.stats import Stats
+from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
-from pipeline.mcq.facts import make_context, scene_facts
 from pipeline.mcq.render import Renderer
-from pipeline.mcq.stats import Stats
 from pipeline.sides import EVALUATION
 
 
-def mcq_items(scene: dict[str, Any], stats: Stats, options: Any, skipped: Counter) -> list[dict]:
+def mcq_items(
+    scene: dict[str, Any], stats: Stats, options: BuildOptions, skipped: Counter
+) -> list[dict]:
     ctx = make_context(scene, stats, options)
     renderer = Renderer(scene, options.seed, options.circular, skipped)
     items = [item for fact in scene_facts(ctx) for item in renderer.render(fact)]
@@ -22,11 +27,11 @@ def mcq_items(scene: dict[str, Any], stats: Stats, options: Any, skipped: Counte
     return items
 
 
-def mcq_stage(layout, part: int, stats_path: str, options: Any) -> dict[str, Any]:
+def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict[str, Any]:
     return run_items_stage(
         layout,
         part,
-        stats_path,
+        load_stats(stats_path),
         options,
         config="mcq",
         side=EVALUATION,

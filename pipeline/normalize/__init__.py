@@ -3,10 +3,10 @@ attribute typing, synonyms and confusables. Tables live in `pipeline/tables/`; W
 spaCy load lazily, once per process."""
 
 from pipeline.normalize.attributes import (
-    ASPECTS_TYPED,
     TypedAttribute,
     attribute_values,
     canonical_value,
+    typed_aspects,
 )
 from pipeline.normalize.confusables import are_confusable
 from pipeline.normalize.names import name_synonyms, names_related
@@ -15,7 +15,6 @@ from pipeline.normalize.vocabulary import Vocabulary
 from pipeline.normalize.wordnet_setup import ensure_wordnet
 
 __all__ = [
-    "ASPECTS_TYPED",
     "TypedAttribute",
     "Vocabulary",
     "are_confusable",
@@ -25,4 +24,5 @@ __all__ = [
     "ensure_wordnet",
     "name_synonyms",
     "names_related",
+    "typed_aspects",
 ]

@@ -15,11 +15,20 @@ from functools import cache, lru_cache
 
 from pipeline.normalize import lexicon
 from pipeline.normalize.lemma import word_lemma
-from pipeline.normalize.tables import load_table
 from pipeline.normalize.text import clean_text
+from pipeline.registry import registry
+from pipeline.tables import load_table
 
-ASPECTS_TYPED = ("color", "material", "shape", "size", "action", "state", "other")
-LABELLED_ASPECTS = ASPECTS_TYPED[:-1]
+
+def typed_aspects() -> tuple[str, ...]:
+    """The typed attribute keys of a scene object (the registry's attribute aspects, then
+    "other")."""
+    return registry().scene_attributes
+
+
+def labelled_aspects() -> tuple[str, ...]:
+    """The typed aspects the attribute table lists values for (all but "other")."""
+    return typed_aspects()[:-1]
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def _table() -> dict:
 def surface_index() -> dict[str, tuple[str, str]]:
     """Every surface form in the table -> (aspect, canonical value)."""
     out: dict[str, tuple[str, str]] = {}
-    for aspect in LABELLED_ASPECTS:
+    for aspect in labelled_aspects():
         for key, forms in _table()[aspect].items():
             canonical = key.replace("_", " ")
             for form in [canonical, *forms]:
@@ -105,7 +114,7 @@ def _word_set(section: str) -> frozenset[str]:
 
 def attribute_values(aspect: str) -> list[str]:
     """Canonical values of an aspect known to the table, sorted ([] for "other")."""
-    if aspect not in LABELLED_ASPECTS:
+    if aspect not in labelled_aspects():
         return []
     return sorted(key.replace("_", " ") for key in _table()[aspect])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 from pipeline.normalize.attributes import canonical_value
-from pipeline.normalize.tables import load_table
+from pipeline.tables import load_table
 
 
 @cache

@@ -8,8 +8,8 @@ from functools import cache, lru_cache
 
 from pipeline.normalize import lexicon
 from pipeline.normalize.lemma import noun_singular
-from pipeline.normalize.tables import load_table
 from pipeline.normalize.text import clean_text
+from pipeline.tables import load_table
 
 _ARTICLES = ("a ", "an ", "the ")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from pipeline.normalize.tables import load_table
 from pipeline.normalize.text import clean_text
+from pipeline.tables import load_table
 
 _LEADING = ("is ", "are ", "was ", "were ", "be ")
 _TRAILING = (" a", " an", " the", " is", " are")

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from pipeline.manifest import output_files, sha256_of
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, SHARD_NAME, arrow_schema_for, shard_files
-from pipeline.publish.schemas import record_errors
+from pipeline.validation import record_errors
 
 MAX_RECORD_ERRORS_PER_FILE = 20  # beyond this a file's errors are summarised as a count
 

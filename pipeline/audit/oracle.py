@@ -14,13 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.normalize import Vocabulary, are_confusable, clean_text, names_related
-
-DIRECTIONS = {
-    "to the left of": "left",
-    "to the right of": "right",
-    "above": "above",
-    "below": "below",
-}
+from pipeline.registry import direction_of_phrase, registry
 
 
 def _related(a: str, b: str) -> bool:
@@ -140,27 +134,42 @@ class Oracle:
             if self.index.objects[o].category == category
         ]
 
-    # -- the truth of one value, per aspect -------------------------------------------
+    # -- the truth of one value, by how the item's aspect is grounded -----------------
     def true_of(self, item: dict[str, Any], value: str) -> bool:
-        scene, aspect = item["scene_id"], item["aspect"]
-        ids = item["referent_object_ids"]
-        if aspect == "existence" or item["template_id"].startswith("entity_present"):
-            return bool(self._count(scene, value)) or not self._absent(scene, value)
-        if aspect == "entity":
-            return _related(self.index.objects[ids[0]].name, value)
-        if aspect == "number":
-            return len(self._count(scene, item["referent_name"])) == int(value)
-        if aspect == "spatial":
-            return value in self._directions(item)
-        if aspect == "relation":
-            names = self._pair_names(item)
-            return any(
-                p == value
-                and _related(self.index.objects[s].name, names[0])
-                and _related(self.index.objects[o].name, names[1])
-                for s, p, o in self.index.image_relations[scene]
-            )
-        return value in self._values_of_name(scene, item["referent_name"], aspect)
+        # A claim of MSG-Conv has no template: its grounding alone says how to check it.
+        family = registry().families.get(item["template_id"].split(".", 1)[0])
+        if family is not None and family.generator == "entity_present":
+            return self._in_image(item, value)
+        return getattr(self, f"_true_{registry().grounding(item['aspect'])}")(item, value)
+
+    def _in_image(self, item: dict[str, Any], value: str) -> bool:
+        scene = item["scene_id"]
+        return bool(self._count(scene, value)) or not self._absent(scene, value)
+
+    _true_existence = _in_image
+
+    def _true_entity(self, item: dict[str, Any], value: str) -> bool:
+        return _related(self.index.objects[item["referent_object_ids"][0]].name, value)
+
+    def _true_count(self, item: dict[str, Any], value: str) -> bool:
+        return len(self._count(item["scene_id"], item["referent_name"])) == int(value)
+
+    def _true_geometry(self, item: dict[str, Any], value: str) -> bool:
+        return value in self._directions(item)
+
+    def _true_relation(self, item: dict[str, Any], value: str) -> bool:
+        names = self._pair_names(item)
+        return any(
+            p == value
+            and _related(self.index.objects[s].name, names[0])
+            and _related(self.index.objects[o].name, names[1])
+            for s, p, o in self.index.image_relations[item["scene_id"]]
+        )
+
+    def _true_attribute(self, item: dict[str, Any], value: str) -> bool:
+        return value in self._values_of_name(
+            item["scene_id"], item["referent_name"], item["aspect"]
+        )
 
     def _pair_names(self, item: dict[str, Any]) -> tuple[str, str]:
         first = item["referent_name"]
@@ -182,7 +191,9 @@ class Oracle:
 
     @staticmethod
     def value_of_option(item: dict[str, Any], option: str) -> str:
-        return DIRECTIONS.get(option, option) if item["aspect"] == "spatial" else option
+        if registry().grounding(item["aspect"]) == "geometry":
+            return direction_of_phrase().get(option, option)
+        return option
 
     # -- checks ------------------------------------------------------------------------
     def violations(self, item: dict[str, Any]) -> list[str]:
@@ -195,7 +206,8 @@ class Oracle:
         if missing:
             found.append(f"evidence not in the raw files: {missing}")
         value = item["answer_value"]
-        if item["aspect"] == "existence":
+        grounding = registry().grounding(item["aspect"])
+        if grounding == "existence":
             if self.true_of(item, item["referent_name"]) != (value == "yes"):
                 found.append(f"existence of {item['referent_name']} is not {value}")
             return found
@@ -206,11 +218,9 @@ class Oracle:
             wrong = self.value_of_option(item, d["option"])
             if self.true_of(item, wrong):
                 found.append(f"distractor {wrong!r} is true")
-            if item["aspect"] in ("color", "material", "shape", "size", "action") and (
-                are_confusable(item["aspect"], wrong, value)
-            ):
+            if grounding == "attribute" and are_confusable(item["aspect"], wrong, value):
                 found.append(f"distractor {wrong!r} is confusable with {value!r}")
-            if item["aspect"] == "entity" and _related(wrong, value):
+            if grounding == "entity" and _related(wrong, value):
                 found.append(f"distractor {wrong!r} is related to {value!r}")
         if item["form"] != "yes_no" and re.search(
             rf"\b{re.escape(item['answer'] if item['form'] == 'mcq' else value)}\b",
@@ -222,13 +232,14 @@ class Oracle:
 
     def _aspect_rules(self, item: dict[str, Any]) -> list[str]:
         scene, aspect = item["scene_id"], item["aspect"]
-        if aspect == "number":
+        grounding = registry().grounding(aspect)
+        if grounding == "count":
             objs = self._count(scene, item["referent_name"])
             if any(o.iscrowd for o in objs):
                 return ["count of a category with a crowd region"]
             if any(o.area < self.min_count_area for o in objs):
                 return ["count includes an instance too small to see"]
-        if aspect in ("color", "material", "shape", "size", "action"):
+        if grounding == "attribute":
             referent_values: set[str] = set()
             for oid in item["referent_object_ids"]:
                 referent_values |= self.index.objects[oid].values.get(aspect, set())
@@ -238,7 +249,7 @@ class Oracle:
                 return [f"referent has values {sorted(referent_values)}, not exactly one"]
             if "region" not in item["question"] and len(self._same_name_objects(item)) > 1:
                 return ["referent named without a region but its name is not unique"]
-        if aspect == "spatial" and len(self._directions(item)) != 1:
+        if grounding == "geometry" and len(self._directions(item)) != 1:
             return ["spatial answer not a single clear direction"]
         return []
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pipeline.mcq.referents import live_objects
-
-VALUE_ASPECTS = ("color", "material", "shape", "size", "action")
+from pipeline.facts.referents import live_objects
+from pipeline.registry import registry
 
 
 def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -18,6 +17,7 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
     name_images: Counter = Counter()
     name_values: Counter = Counter()
     predicates: Counter = Counter()
+    value_aspects = registry().attribute_aspects
     for scene in scenes:
         objects = live_objects(scene)
         cats = sorted({o["coco_category"] for o in objects if o["coco_category"]})
@@ -25,7 +25,7 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
         cooccur.update(f"{a}|{b}" for a in cats for b in cats if a != b)
         name_images.update({o["name"] for o in objects})
         for o in objects:
-            for aspect in VALUE_ASPECTS:
+            for aspect in value_aspects:
                 name_values.update(f"{aspect}|{o['name']}|{v}" for v in o["attributes"][aspect])
         predicates.update(r["predicate"] for r in scene["relations"])
     return {

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pipeline.registry import registry
+from pipeline.tables import load_table
+
 NUMBER_WORDS = (
     "no one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty"
@@ -12,9 +15,7 @@ NUMBER_WORDS = (
 
 
 def plural(noun: str) -> str:
-    from pipeline.mcq.facts import item_rules
-
-    irregular = item_rules()["plurals"]
+    irregular = load_table("item_rules")["plurals"]
     if noun in irregular:
         return irregular[noun]
     head, _, last = noun.rpartition(" ")
@@ -48,12 +49,16 @@ def _article(value: str, slots: dict[str, str]) -> dict[str, str]:
     return {"a_value": with_article(value)}
 
 
+def direction_phrase(value: str) -> str:
+    return load_table("item_rules")["spatial"]["phrases"][value]
+
+
 def _direction(value: str, slots: dict[str, str]) -> dict[str, str]:
-    from pipeline.mcq.facts import item_rules
-
-    return {"direction": item_rules()["spatial"]["phrases"][value]}
+    return {"direction": direction_phrase(value)}
 
 
+# Slots that depend on the asserted value, by generator kind (the registry checks that a
+# template uses only its kind's slots).
 VALUE_SLOTS: dict[str, Callable[[str, dict[str, str]], dict[str, str]]] = {
     "number": _number,
     "entity_region": _article,
@@ -66,15 +71,16 @@ def fill(template: str, slots: dict[str, str], family: str, value: str) -> str:
     """Fill a template with the fact's slots and those of the asserted value."""
     full = dict(slots)
     full["value"] = value
-    if family in VALUE_SLOTS:
-        full.update(VALUE_SLOTS[family](value, slots))
+    kind = registry().family(family).generator
+    if kind in VALUE_SLOTS:
+        full.update(VALUE_SLOTS[kind](value, slots))
     if "ref" in full:
         full["Ref"] = full["ref"][:1].upper() + full["ref"][1:]
     return template.format(**full)
 
 
 def option_text(family: str, value: str) -> str:
-    """How a value appears as an option: directions as phrases, others as they are."""
-    if family == "spatial":
-        return _direction(value, {})["direction"]
+    """How a value appears as an option, by the family's option wording."""
+    if registry().family(family).options == "direction_phrases":
+        return direction_phrase(value)
     return value

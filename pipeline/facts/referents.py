@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.normalize import names_related
 from pipeline.scenes import DUPLICATE_IOU, iou
+from pipeline.tables import load_table
 
 
 @lru_cache(maxsize=200_000)
@@ -19,9 +20,7 @@ def related(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _not_referring() -> tuple[frozenset[str], int]:
-    from pipeline.mcq.facts import item_rules
-
-    rules = item_rules()["referents"]
+    rules = load_table("item_rules")["referents"]
     return frozenset(rules["not_referring"]), rules["max_words"]
 
 

@@ -1,0 +1,443 @@
+"""Fact generators: one small function per generator kind, from a scene to grounded facts
+(image, referent, aspect, value) with the evidence they rest on and the distractors that are
+verifiably wrong for this image. Which families exist, their aspects and phrasings are
+data (tables/families.toml, pipeline/registry.py); a generator kind is code shared by every
+family that names it (all attribute aspects share `attribute`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.facts.context import FactContext, coco_categories_present, dedupe
+from pipeline.facts.model import FALLBACK, Distractor, Fact
+from pipeline.facts.referents import (
+    Referent,
+    askable,
+    can_refer,
+    normalized_box,
+    phrase_for,
+    region_text,
+    related,
+)
+from pipeline.facts.slots import plural
+from pipeline.hashing import seeded_rng, stable_hash64
+from pipeline.normalize import are_confusable, attribute_values
+from pipeline.registry import Family, registry
+from pipeline.tables import load_table
+
+
+def item_rules() -> dict[str, Any]:
+    return load_table("item_rules")
+
+
+def _excluded(aspect: str) -> set[str]:
+    return set(item_rules()["excluded_values"].get(aspect, []))
+
+
+# -- entity ------------------------------------------------------------------------------
+def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distractor]:
+    """COCO's 80 categories are exhaustive: a category with no instance is absent (unless
+    a VG object of a related name is there)."""
+    return [c for c in ctx.absent_categories if not related(c.option, exclude)]
+
+
+def entity_present_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip("entity_present", "not_exhaustive")
+        return []
+    facts = []
+    for category, objs in sorted(coco_categories_present(ctx).items()):
+        ids = [o["object_id"] for o in objs]
+        facts.append(
+            Fact(
+                family=family.name,
+                key=f"present|{category}",
+                value=category,
+                slots={},
+                referent_name=category,
+                referent_ids=ids,
+                referent_bbox=None,
+                evidence=sorted({e for o in objs for e in o["evidence_ids"]})
+                + ctx.scene["evidence_ids"],
+                distractors=absent_category_distractors(ctx, category),
+            )
+        )
+    return facts
+
+
+REGION_FACTS_PER_SCENE = 4
+
+
+def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    scene = ctx.scene
+    eligible = [
+        g
+        for g in askable(ctx.groups)
+        if not g.main["iscrowd"] and g.main["bbox"][2] * g.main["bbox"][3] >= ctx.min_count_area
+    ]
+    eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
+    facts = []
+    for g in eligible[:REGION_FACTS_PER_SCENE]:
+        box = normalized_box(g.main["bbox"], scene["width"], scene["height"])
+        # Absent names are related to no object here, this one included: no further filter.
+        cands = list(ctx.absent_region_names)
+        facts.append(
+            Fact(
+                family=family.name,
+                key=f"region|{g.main['object_id']}",
+                value=g.name,
+                slots={"box": region_text(box)},
+                referent_name=g.name,
+                referent_ids=g.ids,
+                referent_bbox=g.main["bbox"],
+                evidence=g.evidence + scene["evidence_ids"],
+                distractors=cands,
+            )
+        )
+    return facts
+
+
+# -- number ------------------------------------------------------------------------------
+def _number_distractors(n: int, cap: int) -> list[Distractor]:
+    others = sorted((k for k in range(cap + 1) if k != n), key=lambda k: (abs(k - n), k))
+    return [Distractor(option=str(k), source="other_number") for k in others]
+
+
+def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    """Counts from COCO's exhaustive instances only: no crowd region of the category, no
+    instance too small to see, at most count_cap."""
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip("number", "not_exhaustive")
+        return []
+    facts = []
+    present = coco_categories_present(ctx)
+    for category, objs in sorted(present.items()):
+        if any(o["iscrowd"] for o in objs):
+            ctx.skip("number", "crowd")
+            continue
+        if any(o["area"] < ctx.min_count_area for o in objs):
+            ctx.skip("number", "too_small")
+            continue
+        if len(objs) > ctx.count_cap:
+            ctx.skip("number", "over_cap")
+            continue
+        evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
+        facts.append(
+            _number_fact(ctx, family, category, len(objs), [o["object_id"] for o in objs], evidence)
+        )
+    # One zero count per image, about a plausible absent category.
+    absent = absent_category_distractors(ctx, "")
+    if absent:
+        category = absent[0].option
+        facts.append(_number_fact(ctx, family, category, 0, [], list(ctx.scene["evidence_ids"])))
+    return facts
+
+
+def _number_fact(
+    ctx: FactContext, family: Family, category: str, n: int, ids: list[str], evidence: list[str]
+) -> Fact:
+    return Fact(
+        family=family.name,
+        key=f"count|{category}",
+        value=str(n),
+        slots={"plural": plural(category), "category": category},
+        referent_name=category,
+        referent_ids=ids,
+        referent_bbox=None,
+        evidence=evidence,
+        distractors=_number_distractors(n, ctx.count_cap),
+    )
+
+
+# -- attribute aspects (color, material, shape, size, action, ...) ----------------------
+def exclusive_pool(aspect: str, value: str) -> list[str] | None:
+    """For an aspect with exclusive sets (item_rules.toml): the other values of the set
+    holding `value` (None when no set holds it). VG does not list every action of an
+    object, so only a value that excludes the answer can be a distractor."""
+    for group in item_rules()["exclusive_sets"][aspect]:
+        if value in group:
+            return [v for v in group if v != value]
+    return None
+
+
+def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    aspect = family.aspect
+    facts = []
+    for g in askable(ctx.groups):
+        values = g.values(aspect)
+        if not values:
+            continue
+        if g.compound(aspect) or values & _excluded(aspect):
+            ctx.skip(aspect, "multi_valued")
+            continue
+        if len(values) > 1:
+            ctx.skip(aspect, "conflicting_labels")
+            continue
+        (value,) = values
+        fact = _attribute_fact(ctx, family, g, value)
+        if fact is not None:
+            facts.append(fact)
+    return facts
+
+
+def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -> Fact | None:
+    aspect = family.aspect
+    same = ctx.same_name(g.name)
+    phrase, _ = phrase_for(g, len(same) == 1, ctx.scene)
+    # Values true of any object the words could mean are never distractors.
+    forbidden = set().union(*(c.values(aspect) for c in same))
+    forbidden |= _excluded(aspect)
+    if aspect in item_rules()["exclusive_sets"]:
+        pool = exclusive_pool(aspect, value)
+        if pool is None:
+            ctx.skip(aspect, "no_exclusive_values")
+            return None
+        allowed = set(pool)
+    else:
+        allowed = None
+
+    def usable(v: str) -> bool:
+        return (
+            v not in forbidden
+            and v != value
+            and (allowed is None or v in allowed)
+            and not are_confusable(aspect, v, value)
+        )
+
+    # Options are filtered before de-duplication (both act per option, so they commute).
+    same_ids = {id(c) for c in same}  # referents of a related name (same_name above)
+    cands = [
+        Distractor(option=v, source="other_object_value", object_ids=other.ids)
+        for other, values in ctx.valued_groups(aspect)
+        if id(other) not in same_ids
+        for v in values
+        if usable(v)
+    ]
+    prior = ctx.stats.values_seen_with(aspect, g.name)
+    cands += [Distractor(option=v, source="class_prior") for v in prior if usable(v)]
+    cands += [
+        Distractor(option=v, source="aspect_value", tier=FALLBACK)
+        for v in attribute_values(aspect)
+        if usable(v)
+    ]
+    return Fact(
+        family=family.name,
+        key=f"{aspect}|{g.main['object_id']}",
+        value=value,
+        slots={"ref": phrase},
+        referent_name=g.name,
+        referent_ids=g.ids,
+        referent_bbox=g.main["bbox"],
+        evidence=g.evidence + ctx.scene["evidence_ids"],
+        distractors=dedupe(cands),
+    )
+
+
+# -- spatial -----------------------------------------------------------------------------
+SPATIAL_PAIRS_PER_SCENE = 3
+MIN_SPATIAL_AREA_SHARE = 0.005
+
+
+def direction(
+    a: list[float], b: list[float], width: int, height: int, margin: float, slack: float = 0.0
+) -> set[str]:
+    """Directions of box a relative to box b that hold with a clear margin: centres apart by
+    margin x image size, and both edges on that side. `slack` (pixels) makes every test
+    stricter (> 0) or looser (< 0)."""
+    ax, ay, bx, by = a[0] + a[2] / 2, a[1] + a[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
+
+    def before(p: list[float], q: list[float], pc: float, qc: float, axis: int, size: int):
+        lo, ext = p[axis], p[axis] + p[axis + 2]
+        return (
+            pc + margin * size + slack < qc
+            and lo + slack < q[axis]
+            and ext + slack < q[axis] + q[axis + 2]
+        )
+
+    found = set()
+    if before(a, b, ax, bx, 0, width):
+        found.add("left")
+    if before(b, a, bx, ax, 0, width):
+        found.add("right")
+    if before(a, b, ay, by, 1, height):
+        found.add("above")
+    if before(b, a, by, ay, 1, height):
+        found.add("below")
+    return found
+
+
+# Boxes are clipped to the image by up to BOX_TOLERANCE_PX: a direction must hold, and no
+# other hold, even when every edge moves by more than that.
+SPATIAL_SLACK_PX = 3.0
+
+
+def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    scene = ctx.scene
+    image_area = scene["width"] * scene["height"]
+    unique = [
+        g
+        for g in askable(ctx.groups)
+        if not g.main["iscrowd"]
+        and g.main["bbox"][2] * g.main["bbox"][3] >= MIN_SPATIAL_AREA_SHARE * image_area
+        and len(ctx.same_name(g.name)) == 1
+    ]
+    pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
+    pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
+    phrases = item_rules()["spatial"]["phrases"]
+    facts = []
+    for a, b in pairs:
+        if len(facts) == SPATIAL_PAIRS_PER_SCENE:
+            break
+        args = (a.main["bbox"], b.main["bbox"], scene["width"], scene["height"])
+        found = direction(*args, ctx.spatial_margin, SPATIAL_SLACK_PX)
+        loose = direction(*args, ctx.spatial_margin, -SPATIAL_SLACK_PX)
+        if len(found) != 1 or loose != found:
+            ctx.skip(family.name, "boxes_nearly_align" if not found else "two_directions")
+            continue
+        (value,) = found
+        others = [d for d in phrases if d != value]
+        facts.append(
+            Fact(
+                family=family.name,
+                key=f"spatial|{a.main['object_id']}|{b.main['object_id']}",
+                value=value,
+                slots={"ref": f"the {a.name}", "ref2": f"the {b.name}"},
+                referent_name=a.name,
+                referent_ids=a.ids + b.ids,
+                referent_bbox=a.main["bbox"],
+                evidence=a.evidence + b.evidence + scene["evidence_ids"],
+                distractors=[Distractor(option=d, source="other_direction") for d in others],
+            )
+        )
+    return facts
+
+
+# -- relation ----------------------------------------------------------------------------
+def _compatible(predicate: str) -> set[str]:
+    out = {predicate}
+    for group in item_rules()["relation"]["compatible"]:
+        if predicate in group:
+            out |= set(group)
+    return out
+
+
+def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    asked = item_rules()["relation"]["asked"]
+    group_of = {oid: g for g in ctx.groups for oid in g.ids}
+    facts, seen = [], set()
+    for rel in ctx.scene["relations"]:
+        pred = rel["predicate"]
+        if pred not in asked:
+            continue
+        s, o = group_of.get(rel["subject_id"]), group_of.get(rel["object_id"])
+        if s is None or o is None or s is o or not (can_refer(s.name) and can_refer(o.name)):
+            continue
+        if len(ctx.same_name(s.name)) != 1 or len(ctx.same_name(o.name)) != 1:
+            ctx.skip(family.name, "ambiguous_referent")
+            continue
+        key = f"relation|{s.main['object_id']}|{pred}|{o.main['object_id']}"
+        if key in seen:
+            continue
+        seen.add(key)
+        # Every predicate annotated between objects of these names is true here.
+        true_preds = {
+            r["predicate"]
+            for r in ctx.scene["relations"]
+            if related(group_of.get(r["subject_id"], s).name, s.name)
+            and related(group_of.get(r["object_id"], o).name, o.name)
+        }
+        banned = set().union(*(_compatible(p) for p in true_preds | {pred}))
+        cands = [Distractor(option=p, source="aspect_value") for p in asked if p not in banned]
+        facts.append(
+            Fact(
+                family=family.name,
+                key=key,
+                value=pred,
+                slots={"ref": f"the {s.name}", "ref2": f"the {o.name}"},
+                referent_name=s.name,
+                referent_ids=s.ids + o.ids,
+                referent_bbox=s.main["bbox"],
+                evidence=[rel["relation_id"], *s.evidence, *o.evidence, *ctx.scene["evidence_ids"]],
+                distractors=cands,
+            )
+        )
+    return facts
+
+
+# -- existence (POPE) --------------------------------------------------------------------
+POPE_PER_SIDE = 3
+
+
+def existence_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    """POPE: present categories (yes) and, per setting, as many absent ones (no): random,
+    popular (most frequent overall), adversarial (most co-occurring with what is present)."""
+    if ctx.scene["image_source"] != "coco":
+        ctx.skip(family.name, "not_exhaustive")
+        return []
+    present = coco_categories_present(ctx)
+    by_area = sorted(present, key=lambda c: (-max(o["area"] for o in present[c]), c))
+    positives = by_area[:POPE_PER_SIDE]
+    absent = [d.option for d in absent_category_distractors(ctx, "")]
+    rng = seeded_rng(ctx.seed, ctx.scene["scene_id"], "pope-random")
+    settings = {
+        "random": rng.sample(sorted(absent), min(len(absent), len(positives))),
+        "popular": [c for c in ctx.stats.popular_categories() if c in absent],
+        "adversarial": [c for c in ctx.stats.cooccurring(list(present)) if c in absent],
+    }
+    facts = []
+    for setting, negatives in settings.items():
+        negatives = negatives[: len(positives)]
+        if len(negatives) < len(positives):
+            ctx.skip(family.name, f"too_few_negatives_{setting}")
+            continue
+        for category in positives:
+            objs = present[category]
+            evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
+            ids = [o["object_id"] for o in objs]
+            facts.append(_existence(family, setting, category, True, ids, evidence))
+        for category in negatives:
+            evidence = list(ctx.scene["evidence_ids"])
+            facts.append(_existence(family, setting, category, False, [], evidence))
+    return facts
+
+
+def _existence(
+    family: Family, setting: str, category: str, present: bool, ids: list[str], ev: list[str]
+) -> Fact:
+    return Fact(
+        family=family.name,
+        key=f"exist|{setting}|{category}",
+        value="yes" if present else "no",
+        slots={"name": category},
+        referent_name=category,
+        referent_ids=ids,
+        referent_bbox=None,
+        evidence=ev,
+        distractors=[],
+        pope_setting=setting,
+    )
+
+
+# One function per generator kind of the registry (pipeline/registry.GENERATOR_KINDS).
+Generator = Callable[[FactContext, Family], list[Fact]]
+GENERATORS: dict[str, Generator] = {
+    "entity_present": entity_present_facts,
+    "entity_region": entity_region_facts,
+    "number": number_facts,
+    "attribute": attribute_facts,
+    "spatial": spatial_facts,
+    "relation": relation_facts,
+    "existence": existence_facts,
+}
+
+
+def family_facts(ctx: FactContext, family: str) -> list[Fact]:
+    """The facts of one family of the registry."""
+    spec = registry().family(family)
+    return GENERATORS[spec.generator](ctx, spec)
+
+
+def scene_facts(ctx: FactContext) -> list[Fact]:
+    """Every family's facts, in registry order."""
+    return [fact for name in registry().families for fact in family_facts(ctx, name)]

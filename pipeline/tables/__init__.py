@@ -1,0 +1,51 @@
+"""The reviewed data tables (`pipeline/tables/*.toml`): question families, item rules,
+attribute, name and predicate tables. Every module reads them through `load_table`, which
+sits below everything that uses them.
+
+`MSG_TABLES_DIR` names another folder of tables (a copy with a new aspect, say): a build,
+its Dask workers and the checks that read the build all see the same folder, because
+worker processes inherit the environment."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputError
+
+TABLES_ENV = "MSG_TABLES_DIR"
+PACKAGED_TABLES = Path(__file__).resolve().parent
+
+
+def tables_dir() -> Path:
+    override = os.environ.get(TABLES_ENV)
+    return Path(override) if override else PACKAGED_TABLES
+
+
+@cache
+def _load(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / f"{name}.toml"
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(path, f"table {name!r} not found (tables folder {folder})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"not valid TOML ({exc})") from None
+
+
+def load_table(name: str) -> dict[str, Any]:
+    """The parsed `<tables folder>/<name>.toml` (read once per process and folder)."""
+    return _load(tables_dir(), name)
+
+
+def tables_digest() -> str:
+    """sha256 over every table file (names and bytes): the rules a build used."""
+    digest = hashlib.sha256()
+    for path in sorted(tables_dir().glob("*.toml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
