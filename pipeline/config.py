@@ -27,6 +27,10 @@ class BuildOptions:
     count_cap: int = 10
     min_count_area: float = 32.0 * 32.0 / 4  # COCO instances below this are too small to count
     spatial_margin: float = 0.1
+    # A referent too small to see is never asked about (DESIGN rule 7): its box's shorter
+    # side in pixels and its share of the image area.
+    min_side_px: float = 16.0
+    min_area_share: float = 0.002
     head_share: float = 0.5
     max_shard_bytes: int = 500 * 1024 * 1024
     circular: bool = False

@@ -40,10 +40,13 @@ class GeneratorKind:
     slots: frozenset[str]
 
 
-_REF = frozenset({"ref", "Ref"})
+# The referent phrase and the verb agreeing with it ("the glasses are"); an asserted name
+# with its article and agreeing verb ("a bus is", "grass is", "stairs are").
+_REF = frozenset({"ref", "Ref", "is", "Is"})
+_ARTICLE = frozenset({"a_value", "a_is", "A_is"})
 GENERATOR_KINDS: dict[str, GeneratorKind] = {
     "entity_present": GeneratorKind(grounding="entity", slots=frozenset()),
-    "entity_region": GeneratorKind(grounding="entity", slots=frozenset({"box", "a_value"})),
+    "entity_region": GeneratorKind(grounding="entity", slots=_ARTICLE | {"box"}),
     "number": GeneratorKind(
         grounding="count",
         slots=frozenset({"plural", "category", "count_word", "noun", "be", "Be"}),
@@ -51,7 +54,7 @@ GENERATOR_KINDS: dict[str, GeneratorKind] = {
     "attribute": GeneratorKind(grounding="attribute", slots=_REF),
     "spatial": GeneratorKind(grounding="geometry", slots=_REF | {"ref2", "direction"}),
     "relation": GeneratorKind(grounding="relation", slots=_REF | {"ref2"}),
-    "existence": GeneratorKind(grounding="existence", slots=frozenset({"name", "a_value"})),
+    "existence": GeneratorKind(grounding="existence", slots=_ARTICLE | {"name"}),
 }
 
 
@@ -192,9 +195,13 @@ def _family(check: _Checker, name: str, raw: Any, aspects: dict[str, Aspect]) ->
         check.choice(f"{key}.forms", form, FORMS)
     options = check.choice(f"{key}.options", raw.get("options", "values"), OPTION_WORDINGS)
     allowed = kind.slots | {"value"}
+    needed = {PHRASINGS_OF_FORM[form] for form in forms}
     phrasings = {}
-    for form in forms:
-        list_name = PHRASINGS_OF_FORM[form]
+    # Every phrasing list is checked; those of the family's forms must be there (MSG-Conv
+    # also asks with a family's `mcq` and `statement` phrasings).
+    for list_name in dict.fromkeys(PHRASINGS_OF_FORM.values()):
+        if list_name not in raw and list_name not in needed:
+            continue
         templates = check.strings(f"{key}.{list_name}", raw.get(list_name))
         for template in templates:
             extra = sorted(_slots_of(template) - allowed)

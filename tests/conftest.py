@@ -227,7 +227,7 @@ def real_scenes(real_build: Path) -> dict[str, dict[str, Any]]:
 # -- one sample of each available kind: the demo always, the real one when present ---------
 @pytest.fixture(scope="session", params=SAMPLES)
 def sample_name(request) -> str:
-    """"demo" or "real": which sample the `sample_*` fixtures below give."""
+    """Which sample the `sample_*` fixtures below give: "demo" or "real"."""
     return request.param
 
 

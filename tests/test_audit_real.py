@@ -106,7 +106,7 @@ def test_metrics_hold_every_figure(metrics, sample_name):
             assert key in mcq, (aspect, key)
         assert "yes_share" in metrics["balance"][aspect]["yes_no"]
         leak = metrics["leakage"]["by_aspect"][aspect]
-        assert {"blind_accuracy", "chance", "leakage"} <= set(leak)
+        assert {"blind_accuracy", "chance", "leakage", "answer_prior_accuracy"} <= set(leak)
         before_after = metrics["balancing"]["by_aspect"][aspect]
         assert set(before_after) == {"before", "after"}
     assert metrics["balancing"]["report"]["dropped"]  # the sample has heads to cut
@@ -118,7 +118,26 @@ def test_metrics_hold_every_figure(metrics, sample_name):
         metrics["captions"]
     )
     assert metrics["captions"]["compared"] > 0
-    assert {g["gate"] for g in metrics["gates"]} >= {"max_head_share", "min_position_p"}
+    assert {g["gate"] for g in metrics["gates"]} >= {
+        "max_head_share",
+        "min_position_p",
+        "max_mcq_leakage",
+        "max_open_leakage",
+        "max_overall_leakage",
+    }
+
+
+def test_leakage_is_reported_per_group_with_both_attacks(metrics, audited):
+    leakage = metrics["leakage"]
+    assert leakage["unit"].startswith("fraction")
+    groups = [s for forms in leakage["by_aspect_form"].values() for s in forms.values()]
+    for s in groups:
+        accuracies = (s["answer_prior_accuracy"], s["option_prior_accuracy"])
+        best = max(v for v in accuracies if v is not None)
+        assert s["blind_accuracy"] == pytest.approx(best, abs=1e-6)
+        assert s["leakage"] == pytest.approx(s["blind_accuracy"] - s["chance"], abs=1e-6)
+    assert leakage["overall"]["items"] == metrics["items"]
+    assert "Language-prior leakage" in audited[2] and "option prior %" in audited[2]
 
 
 def test_positions_are_uniform_and_heads_bounded_after_balancing(metrics, sample_name):

@@ -1,6 +1,7 @@
-"""The baselines on a whole sample (the demo, and the real one when present): the annotation oracle scores 100%, random scores at
-chance per form (inside the 99% binomial interval), and the blind baseline never sees the
-answers of the image it predicts for."""
+"""The baselines on a whole sample (the demo, and the real one when present): the annotation
+oracle scores 100%, random scores at chance per form (inside the 99% binomial interval), and
+the blind baseline never sees the answers of the image it predicts for, backs off from the
+question text to its template to (aspect, form), and scores what the audit reports."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.audit.leakage import blind_leakage
 from pipeline.evaluate.baselines import random_predictions
-from pipeline.evaluate.blind import blind_predictions
+from pipeline.evaluate.blind import ATTACKS, blind_attacks, blind_predictions
 from pipeline.evaluate.score import Predictions, load_items, score
 
 
@@ -91,7 +93,8 @@ def test_blind_predicts_every_item_from_its_options(items):
 
 
 def test_blind_never_sees_the_answers_of_the_image_it_predicts(items):
-    preds = blind_predictions(items, folds=5, seed=0)
+    """Each attack's prediction is unchanged when its own image's answers change."""
+    preds = blind_attacks(items, folds=5, seed=0)
     scene = next(i["scene_id"] for i in items if i["form"] == "mcq")
     changed = []
     for i in items:
@@ -101,39 +104,55 @@ def test_blind_never_sees_the_answers_of_the_image_it_predicts(items):
         elif i["scene_id"] == scene:
             i = dict(i, answer_value="zzz")
         changed.append(i)
-    again = blind_predictions(changed, folds=5, seed=0)
+    again = blind_attacks(changed, folds=5, seed=0)
     ids = [i["id"] for i in items if i["scene_id"] == scene]
-    assert ids and all(again[k] == preds[k] for k in ids)
+    assert ids
+    for name in ATTACKS:
+        assert all(again[name][k] == preds[name][k] for k in ids), name
+
+
+def test_blind_predictions_score_what_the_audit_reports(items, tmp_path, cli, sample_build):
+    preds = tmp_path / "blind.jsonl"
+    code, _, err = cli("baseline", sample_build, "--kind", "blind", "--out", preds)
+    assert code == 0, err
+    answers = {r["id"]: r["prediction"] for r in map(json.loads, preds.open())}
+    assert answers == blind_predictions(items)
+    result = score(items, Predictions(preds, answers=answers))
+    leakage = blind_leakage(items, folds=5, seed=0)
+    for aspect, forms in leakage["by_aspect_form"].items():
+        for form, summary in forms.items():
+            got = result["by_aspect_form"][f"{aspect}/{form}"]["accuracy"]
+            assert got == pytest.approx(summary["blind_accuracy"], abs=1e-4), (aspect, form)
 
 
 def test_blind_learns_a_prior_and_backs_off():
+    """The same question text, then its template (object names as "_"), then (aspect, form)."""
     rng = random.Random(1)
     options = ["blue", "red", "green", "white"]
 
-    def make(n: int, referent: str, answer: str, template: str = "color.mcq.0") -> dict:
+    def make(n: int, question: str, answer: str) -> dict:
         shuffled = options[:]
         rng.shuffle(shuffled)
         return {
             "id": f"mcq-{n:016x}",
             "scene_id": f"vg/{n}",
-            "group_id": f"mcq-{n:016x}",
             "aspect": "color",
             "form": "mcq",
-            "template_id": template,
-            "referent_name": referent,
+            "question": question,
             "options": shuffled,
             "answer": answer,
             "answer_value": answer,
         }
 
-    sky = [make(n, "sky", "blue") for n in range(40)]
-    # No training item for "bus" under this template: backs off to the template (blue).
-    bus = [make(100, "bus", "red")]
-    # An unseen template backs off to (aspect, form).
-    other = [make(200, "car", "white", template="color.mcq.9")]
-    preds = blind_predictions(sky + bus + other, folds=5)
+    sky = [make(n, "What color is the sky?", "blue") for n in range(40)]
+    # Many objects, each seen once, all white: the template "what color is the _" says white.
+    things = [make(50 + n, f"What color is the thing{n}?", "white") for n in range(20)]
+    # An unseen question of a seen template; a question of an unseen template.
+    bus = [make(100, "What color is the bus?", "red")]
+    other = [make(200, "Which colour best fits the car?", "red")]
+    preds = blind_predictions(sky + things + bus + other, folds=5)
     assert all(preds[i["id"]] == "blue" for i in sky)
-    assert preds[bus[0]["id"]] == "blue"
-    assert preds[other[0]["id"]] == "blue"
+    assert preds[bus[0]["id"]] == "white"
+    assert preds[other[0]["id"]] == "blue"  # the (aspect, form) group: blue is most frequent
     with pytest.raises(ValueError):
         blind_predictions(sky, folds=1)

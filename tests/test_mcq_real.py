@@ -29,8 +29,23 @@ FORMS_EXPECTED = {
 
 # Skip reasons each sample's rows give rise to (facts about those rows).
 SKIP_REASONS = {
-    "demo": ("number:crowd", "number:too_small", "color:multi_valued"),
-    "real": ("number:crowd", "number:too_small", "color:conflicting_labels"),
+    "demo": (
+        "number:crowd",
+        "number:too_small",
+        "color:multi_valued",
+        "color:too_small_to_see",
+        "spatial:spans_image",
+    ),
+    "real": (
+        "number:crowd",
+        "number:too_small",
+        "color:conflicting_labels",
+        "color:too_small_to_see",
+        "number:too_small_to_see",
+        "relation:too_small_to_see",
+        "spatial:spans_image",
+        "spatial:diagonal",
+    ),
 }
 
 
@@ -134,3 +149,21 @@ def test_fast_and_reference_validators_agree(items):
     verdicts = [(is_valid("mcq", r), validator("mcq").is_valid(r)) for r in items + broken]
     assert all(fast == ref for fast, ref in verdicts)
     assert any(not ref for _, ref in verdicts) and any(ref for _, ref in verdicts)
+
+
+def test_no_article_or_agreement_error_for_mass_and_plural_nouns(items):
+    """Issue 17, rule 6: "is a sky", "a grass", "a scissors", "the glasses is" never appear
+    (the audit's grammar check over every question and answer of the build)."""
+    from pipeline.audit.labels import grammar_violations
+
+    found = grammar_violations(items)
+    assert not found, found[:3]
+
+
+def test_every_referent_is_visible_and_every_direction_clear(items, oracle):
+    """The oracle's visibility and spatial-clarity checks (issue 17, rules 1 and 2) find
+    nothing, and there is something for them to check."""
+    spatial = [i for i in items if i["aspect"] == "spatial"]
+    assert spatial
+    for item in spatial + [i for i in items if i["aspect"] in ("color", "relation", "number")]:
+        assert not [v for v in oracle.violations(item) if "small" in v or "clear" in v], item

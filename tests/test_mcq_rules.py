@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from types import SimpleNamespace
+from dataclasses import replace
 
+from pipeline.config import BuildOptions
 from pipeline.facts.context import make_context
 from pipeline.facts.generators import direction, family_facts
 from pipeline.facts.stats import Stats, scene_stats
-from pipeline.mcq.render import Renderer
 from pipeline.mcq.stage import mcq_items
 
-OPTIONS = SimpleNamespace(
+OPTIONS = BuildOptions(
     seed=0, count_cap=10, min_count_area=256.0, spatial_margin=0.1, circular=False
 )
 EMPTY = {
@@ -191,7 +191,7 @@ def test_items_depend_on_seed_and_key_only():
     first = mcq_items(s, stats, OPTIONS, Counter())
     again = mcq_items(s, stats, OPTIONS, Counter())
     assert first == again
-    other_seed = mcq_items(s, stats, SimpleNamespace(**vars(OPTIONS) | {"seed": 7}), Counter())
+    other_seed = mcq_items(s, stats, replace(OPTIONS, seed=7), Counter())
     assert [i["id"] for i in other_seed] == [i["id"] for i in first]
     assert [i["options"] for i in other_seed] != [i["options"] for i in first]
 
@@ -208,10 +208,16 @@ def test_yes_no_is_one_true_and_one_false_statement_per_fact():
 
 def test_circular_rotations_share_a_group():
     s = scene([obj("vg/obj/1", "car", (0, 0, 300, 300), color={"red"})])
-    opts = SimpleNamespace(**vars(OPTIONS) | {"circular": True})
+    opts = replace(OPTIONS, circular=True)
     items = [
         i for i in mcq_items(s, Stats(scene_stats([s])), opts, Counter()) if i["form"] == "mcq"
     ]
     assert len(items) == 4 and len({i["group_id"] for i in items}) == 1
     assert sorted(i["answer_index"] for i in items) == [0, 1, 2, 3]
-    assert Renderer  # the renderer is what makes rotations
+    # Rotation k is the options of rotation 0 turned left by k, same answer, own id.
+    items.sort(key=lambda i: i["rotation"])
+    base = items[0]["options"]
+    for k, item in enumerate(items):
+        assert item["rotation"] == k and item["id"] == f"{item['group_id']}-r{k}"
+        assert item["options"] == base[k:] + base[:k]
+        assert item["options"][item["answer_index"]] == item["answer"] == items[0]["answer"]

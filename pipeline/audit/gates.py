@@ -30,6 +30,41 @@ def load_settings(override: Path | None = None) -> dict[str, dict[str, Any]]:
     return settings
 
 
+# Which leakage gate bounds each form: closed forms (options) and open forms (free answer).
+LEAKAGE_GATE_OF_FORM = {
+    "mcq": "max_mcq_leakage",
+    "yes_no": "max_mcq_leakage",
+    "fill_blank": "max_open_leakage",
+    "correction": "max_open_leakage",
+}
+LEAKAGE_GATES = ("max_mcq_leakage", "max_open_leakage", "max_overall_leakage")
+
+
+def _leak_text(where: str, s: dict[str, Any]) -> str:
+    figures = ", ".join(
+        f"{name} {s[f'{name}_accuracy']:.3f}"
+        for name in ("answer_prior", "option_prior")
+        if s.get(f"{name}_accuracy") is not None
+    )
+    return f"{where}: {s['leakage']:+.3f} ({figures}; chance {s['chance']:.3f})"
+
+
+def leakage_breaks(leakage: dict[str, Any], gates: dict[str, Any]) -> dict[str, list[str]]:
+    """Leakage gate -> where it breaks: every (aspect, form) group with at least
+    `min_leakage_items` items against its form's gate, and the item-weighted overall; the
+    worst first."""
+    found: dict[str, list[tuple[float, str]]] = {name: [] for name in LEAKAGE_GATES}
+    for aspect, forms in leakage["by_aspect_form"].items():
+        for form, s in forms.items():
+            gate = LEAKAGE_GATE_OF_FORM.get(form, "max_open_leakage")
+            if s["items"] >= gates["min_leakage_items"] and s["leakage"] > gates[gate] + 1e-9:
+                found[gate].append((s["leakage"], _leak_text(f"{aspect}/{form}", s)))
+    overall = leakage.get("overall")
+    if overall and overall["leakage"] > gates["max_overall_leakage"] + 1e-9:
+        found["max_overall_leakage"].append((overall["leakage"], _leak_text("overall", overall)))
+    return {gate: [text for _, text in sorted(rows, reverse=True)] for gate, rows in found.items()}
+
+
 def check_gates(metrics: dict[str, Any], gates: dict[str, Any]) -> list[dict[str, Any]]:
     """Every gate with its worst value; `broken` lists where it fails."""
     min_items = gates["min_items"]
@@ -48,13 +83,7 @@ def check_gates(metrics: dict[str, Any], gates: dict[str, Any]) -> list[dict[str
             if form == "yes_no" and m["items"] >= min_items:
                 if abs(m["yes_share"] - 0.5) > gates["max_yes_share_deviation"] + 1e-9:
                     yes.append(f"{aspect}: yes share {m['yes_share']:.3f}")
-    leak = [
-        f"{aspect}: {forms['mcq']['leakage']:.3f}"
-        for aspect, forms in metrics["leakage"]["by_aspect_form"].items()
-        if "mcq" in forms
-        and forms["mcq"]["items"] >= min_items
-        and forms["mcq"]["leakage"] > gates["max_mcq_leakage"]
-    ]
+    leak = leakage_breaks(metrics["leakage"], gates)
     conflicting = [
         f"{d['scene_id']}: {d['questions'][0]!r}"
         for d in metrics["labels"]["duplicate_questions"]
@@ -65,7 +94,7 @@ def check_gates(metrics: dict[str, Any], gates: dict[str, Any]) -> list[dict[str
         ("max_head_share", gates["max_head_share"], head),
         ("min_position_p", gates["min_position_p"], position),
         ("max_yes_share_deviation", gates["max_yes_share_deviation"], yes),
-        ("max_mcq_leakage", gates["max_mcq_leakage"], leak),
+        *((name, gates[name], leak[name]) for name in LEAKAGE_GATES),
         ("max_conflicting_duplicates", gates["max_conflicting_duplicates"], conflicting),
     ]
     return [

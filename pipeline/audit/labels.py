@@ -10,6 +10,7 @@ from itertools import combinations
 from typing import Any
 
 from pipeline.normalize import are_confusable
+from pipeline.normalize.countability import COUNT, be, countability
 from pipeline.registry import registry
 from pipeline.tables import load_table
 
@@ -145,4 +146,37 @@ def duplicate_questions(items: list[dict[str, Any]], min_iou: float) -> list[dic
                     "box_iou": round(overlap, 4),
                 }
             )
+    return out
+
+
+def grammar_problems(text: str, names: set[str]) -> list[str]:
+    """Articles and agreement for the object names an item uses: no "a" before a mass or
+    plural noun ("a grass", "a scissors"; "a pair of scissors" is fine), and "the glasses
+    are", "the bus is"."""
+    found = []
+    for name in sorted(names):
+        kind = countability(name)
+        quoted = re.escape(name)
+        if kind != COUNT:
+            for article in re.findall(rf"\b(a|an) {quoted}\b", text, re.IGNORECASE):
+                found.append(f"{article!r} before {kind} noun {name!r}")
+        for verb in re.findall(rf"\bthe {quoted} (is|are)\b", text, re.IGNORECASE):
+            if verb.lower() != be(name):
+                found.append(f"'the {name} {verb}' does not agree")
+    return found
+
+
+def grammar_violations(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items whose question or answer breaks article or agreement rules for the names they
+    use (the referent, and for entity items the options and answer value)."""
+    out = []
+    for item in items:
+        names = {item["referent_name"] or ""} | {item["answer_value"]}
+        if item["aspect"] == "entity":
+            names |= set(item["options"]) | {d["option"] for d in item["distractor_sources"]}
+        names = {n for n in names if n and n not in ("yes", "no")}
+        text = f"{item['question']} {item['answer']}"
+        problems = grammar_problems(text, names)
+        if problems:
+            out.append({"id": item["id"], "text": text, "problems": problems})
     return out

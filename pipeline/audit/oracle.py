@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.normalize import Vocabulary, are_confusable, clean_text, names_related
+from pipeline.config import BuildOptions
+from pipeline.normalize import (
+    Vocabulary,
+    are_confusable,
+    clean_text,
+    name_synonyms,
+    names_related,
+)
 from pipeline.registry import direction_of_phrase, registry
+from pipeline.tables import load_table
 
 
 def _related(a: str, b: str) -> bool:
@@ -108,10 +116,22 @@ class RawIndex:
 class Oracle:
     """Answers and checks items from a RawIndex. `violations(item)` lists what is wrong."""
 
-    def __init__(self, index: RawIndex, min_count_area: float, margin: float) -> None:
+    def __init__(
+        self,
+        index: RawIndex,
+        min_count_area: float,
+        margin: float,
+        *,
+        min_side_px: float = BuildOptions.min_side_px,
+        min_area_share: float = BuildOptions.min_area_share,
+    ) -> None:
         self.index = index
         self.min_count_area = min_count_area
         self.margin = margin
+        self.min_side_px = min_side_px
+        self.min_area_share = min_area_share
+        clarity = load_table("item_rules")["spatial"]["clarity"]
+        self.axis_ratio, self.max_span = clarity["axis_ratio"], clarity["max_span"]
 
     def _names_in(self, scene_id: str) -> set[str]:
         return {self.index.objects[o].name for o in self.index.image_objects[scene_id]}
@@ -180,14 +200,18 @@ class Oracle:
         )
         return first, second
 
-    def _directions(self, item: dict[str, Any]) -> set[str]:
+    def _pair_boxes(self, item: dict[str, Any]) -> tuple[list[float], list[float]]:
         ids = item["referent_object_ids"]
         first = item["referent_name"]
         a = next(self.index.objects[o] for o in ids if self.index.objects[o].name == first)
         b = next(
             self.index.objects[o] for o in ids if not _related(self.index.objects[o].name, first)
         )
-        return _directions(a.box, b.box, item["width"], item["height"], self.margin)
+        return a.box, b.box
+
+    def _directions(self, item: dict[str, Any]) -> set[str]:
+        a, b = self._pair_boxes(item)
+        return _directions(a, b, item["width"], item["height"], self.margin)
 
     @staticmethod
     def value_of_option(item: dict[str, Any], option: str) -> str:
@@ -233,6 +257,7 @@ class Oracle:
     def _aspect_rules(self, item: dict[str, Any]) -> list[str]:
         scene, aspect = item["scene_id"], item["aspect"]
         grounding = registry().grounding(aspect)
+        found = self._too_small(item, grounding)
         if grounding == "count":
             objs = self._count(scene, item["referent_name"])
             if any(o.iscrowd for o in objs):
@@ -240,8 +265,10 @@ class Oracle:
             if any(o.area < self.min_count_area for o in objs):
                 return ["count includes an instance too small to see"]
         if grounding == "attribute":
+            # Only boxes of the referent's own name (or a synonym) carry its values: a
+            # "vegetable" box's colour is not the colour of "the food" around it.
             referent_values: set[str] = set()
-            for oid in item["referent_object_ids"]:
+            for oid in self._own_ids(item):
                 referent_values |= self.index.objects[oid].values.get(aspect, set())
             if "*compound*" in referent_values:
                 return ["referent has a compound value"]
@@ -249,9 +276,65 @@ class Oracle:
                 return [f"referent has values {sorted(referent_values)}, not exactly one"]
             if "region" not in item["question"] and len(self._same_name_objects(item)) > 1:
                 return ["referent named without a region but its name is not unique"]
-        if grounding == "geometry" and len(self._directions(item)) != 1:
+        if grounding == "geometry":
+            found += self._spatial_clarity(item)
+        return found
+
+    def _own_ids(self, item: dict[str, Any]) -> list[str]:
+        name = item["referent_name"]
+
+        def own(other: str) -> bool:
+            return other == name or other in name_synonyms(name) or name in name_synonyms(other)
+
+        return [o for o in item["referent_object_ids"] if own(self.index.objects[o].name)]
+
+    def _visible(self, box: list[float], item: dict[str, Any]) -> bool:
+        area = item["width"] * item["height"]
+        return min(box[2], box[3]) >= self.min_side_px and box[2] * box[3] >= (
+            self.min_area_share * area
+        )
+
+    def _too_small(self, item: dict[str, Any], grounding: str) -> list[str]:
+        """Every referent of an attribute, entity-region, spatial, relation or count item is
+        big enough to see (its largest box, for a referent annotated twice)."""
+        ids = item["referent_object_ids"]
+        if grounding in ("existence", "") or not ids:
+            return []
+        if grounding == "entity" and item["referent_bbox"] is None:  # entity_present
+            return []
+        if grounding == "count":
+            boxes = [self.index.objects[o].box for o in ids]
+        elif grounding in ("geometry", "relation"):
+            first = [o for o in ids if _related(self.index.objects[o].name, item["referent_name"])]
+            second = [o for o in ids if o not in first]
+            boxes = [self._largest(first), self._largest(second)]
+        else:
+            boxes = [self._largest(ids)]
+        if all(self._visible(box, item) for box in boxes):
+            return []
+        return ["a referent is too small to see"]
+
+    def _largest(self, ids: list[str]) -> list[float]:
+        boxes = [self.index.objects[o].box for o in ids] or [[0.0, 0.0, 0.0, 0.0]]
+        return max(boxes, key=lambda b: b[2] * b[3])
+
+    def _spatial_clarity(self, item: dict[str, Any]) -> list[str]:
+        """The same clarity rule as the generator's, re-derived from the raw boxes."""
+        directions = self._directions(item)
+        if len(directions) != 1:
             return ["spatial answer not a single clear direction"]
-        return []
+        a, b = self._pair_boxes(item)
+        (held,) = directions
+        dx = a[0] + a[2] / 2 - b[0] - b[2] / 2
+        dy = a[1] + a[3] / 2 - b[1] - b[3] / 2
+        along, across = (dx, dy) if held in ("left", "right") else (dy, dx)
+        found = []
+        if abs(along) < self.axis_ratio * abs(across):
+            found.append(f"direction {held} is not clear by the centres ({dx:.0f}, {dy:.0f} px)")
+        w, h = item["width"], item["height"]
+        if any(box[2] > self.max_span * w or box[3] > self.max_span * h for box in (a, b)):
+            found.append("a spatial referent spans most of the image")
+        return found
 
     def _same_name_objects(self, item: dict[str, Any]) -> list[str]:
         """Objects of a related name that are not the referent's own duplicate boxes."""

@@ -87,10 +87,59 @@ def _balance(metrics: dict[str, Any]) -> str:
         "correct positions",
         "chi-square p",
         "yes share",
-        "blind accuracy",
-        "leakage",
+        "blind accuracy (better attack)",
+        "leakage (fraction)",
     ]
     return _table(headers, rows)
+
+
+def _percent(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+
+
+def _leakage(metrics: dict[str, Any]) -> str:
+    """Both blind attacks per (aspect, form), in percent, with the item-weighted overall."""
+    leak = metrics["leakage"]
+    rows = [
+        (aspect, form, s)
+        for aspect, forms in leak["by_aspect_form"].items()
+        for form, s in forms.items()
+    ]
+    if leak.get("overall"):
+        rows.append(("overall", "", leak["overall"]))
+    table = [
+        [
+            aspect,
+            form,
+            s["items"],
+            _percent(s["chance"]),
+            _percent(s["answer_prior_accuracy"]),
+            _percent(s["option_prior_accuracy"]),
+            s.get("best_attack", ""),
+            _percent(s["leakage"], signed=True),
+        ]
+        for aspect, form, s in rows
+    ]
+    headers = [
+        "aspect",
+        "form",
+        "items",
+        "chance %",
+        "answer prior %",
+        "option prior %",
+        "better attack",
+        "leakage (points)",
+    ]
+    return (
+        "<p>A text-only model sees the question (regions masked) and the options, trained on "
+        f"other images' items ({leak.get('folds')} folds over images). Attack a (answer prior): "
+        "the most frequent answer for the same question text, backing off to its template, "
+        "then to (aspect, form). Attack b (option prior): the offered option most often right "
+        "when offered, per template (closed forms only). Leakage = the better attack's "
+        "accuracy minus chance, in percentage points.</p>" + _table(headers, table)
+    )
 
 
 def _balancing(metrics: dict[str, Any]) -> str:
@@ -226,6 +275,8 @@ def render_report(
         + _gates(metrics)
         + "<h2>Balance and bias</h2>"
         + _balance(metrics)
+        + "<h2>Language-prior leakage: blind attacks</h2>"
+        + _leakage(metrics)
         + "<h2>Build-time balancing: before and after</h2>"
         + _balancing(metrics)
         + "<h2>Charts</h2>"

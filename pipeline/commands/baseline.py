@@ -8,8 +8,9 @@ from pipeline.errors import InputError
 from pipeline.storage import local_path
 
 HELP = (
-    "write a baseline's predictions for MSG-MCQ: random (chance), blind (text-only prior, "
-    "k-fold over images) or oracle (answers re-derived from the raw annotations)"
+    "write a baseline's predictions for MSG-MCQ: random (chance), blind (text-only: sees "
+    "only the question with regions masked and the options, k-fold over images) or oracle "
+    "(answers re-derived from the raw annotations)"
 )
 
 

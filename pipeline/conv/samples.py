@@ -112,7 +112,12 @@ class SampleMaker:
         pending = list(self.facts)
         while pending and len(turns) < 2 * MAX_TURNS:
             fact = pending.pop(0)
-            same = fact.referent_ids == last_referent and fact.family in follow_ups
+            # A follow-up says "it": only for a referent that agrees with "is".
+            same = (
+                fact.referent_ids == last_referent
+                and fact.family in follow_ups
+                and fact.slots.get("is") == "is"
+            )
             if used_aspects[fact.aspect] >= 2 and not same:
                 continue  # spread the turns over aspects
             if same:

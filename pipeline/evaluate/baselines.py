@@ -1,4 +1,4 @@
-"""Reference predictions for a build: random (chance), blind (text prior, `blind.py`) and
+"""Reference predictions for a build: random (chance), blind (text-only attacks, `blind.py`) and
 the annotation oracle (answers re-derived from the raw files: a self-check of the labels)."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline.config import BuildOptions
 from pipeline.facts.model import FALLBACK, PLAUSIBLE, Distractor
-from pipeline.facts.referents import Referent, can_refer, referents, related
+from pipeline.facts.referents import Referent, can_refer, referents, related, visible
 from pipeline.facts.stats import Stats
 from pipeline.normalize.names import RelatedIndex
 
@@ -25,10 +25,17 @@ class FactContext:
     count_cap: int
     min_count_area: float
     spatial_margin: float
+    min_side_px: float
+    min_area_share: float
     skipped: Counter = field(default_factory=Counter)
 
     def skip(self, family: str, reason: str) -> None:
         self.skipped[f"{family}:{reason}"] += 1
+
+    def visible(self, obj: dict[str, Any]) -> bool:
+        """The object's box is big enough to see (min_side_px, min_area_share)."""
+        s = self.scene
+        return visible(obj["bbox"], s["width"], s["height"], self.min_side_px, self.min_area_share)
 
     @cached_property
     def names(self) -> list[str]:
@@ -132,4 +139,6 @@ def make_context(scene: dict[str, Any], stats: Stats, options: BuildOptions) -> 
         count_cap=options.count_cap,
         min_count_area=options.min_count_area,
         spatial_margin=options.spatial_margin,
+        min_side_px=options.min_side_px,
+        min_area_share=options.min_area_share,
     )

@@ -19,8 +19,9 @@ from pipeline.facts.referents import (
     phrase_for,
     region_text,
     related,
+    spans_image,
 )
-from pipeline.facts.slots import plural
+from pipeline.facts.slots import plural, subject_slots
 from pipeline.hashing import seeded_rng, stable_hash64
 from pipeline.normalize import are_confusable, attribute_values
 from pipeline.registry import Family, registry
@@ -71,11 +72,14 @@ REGION_FACTS_PER_SCENE = 4
 
 def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
-    eligible = [
-        g
-        for g in askable(ctx.groups)
-        if not g.main["iscrowd"] and g.main["bbox"][2] * g.main["bbox"][3] >= ctx.min_count_area
-    ]
+    eligible = []
+    for g in askable(ctx.groups):
+        if g.main["iscrowd"] or g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
+            continue
+        if not ctx.visible(g.main):
+            ctx.skip(family.name, "too_small_to_see")
+            continue
+        eligible.append(g)
     eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
     facts = []
     for g in eligible[:REGION_FACTS_PER_SCENE]:
@@ -119,6 +123,9 @@ def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
         if any(o["area"] < ctx.min_count_area for o in objs):
             ctx.skip("number", "too_small")
             continue
+        if not all(ctx.visible(o) for o in objs):  # would a person count that one?
+            ctx.skip("number", "too_small_to_see")
+            continue
         if len(objs) > ctx.count_cap:
             ctx.skip("number", "over_cap")
             continue
@@ -155,10 +162,8 @@ def exclusive_pool(aspect: str, value: str) -> list[str] | None:
     """For an aspect with exclusive sets (item_rules.toml): the other values of the set
     holding `value` (None when no set holds it). VG does not list every action of an
     object, so only a value that excludes the answer can be a distractor."""
-    for group in item_rules()["exclusive_sets"][aspect]:
-        if value in group:
-            return [v for v in group if v != value]
-    return None
+    pool = [v for group in item_rules()["exclusive_sets"][aspect] if value in group for v in group]
+    return list(dict.fromkeys(v for v in pool if v != value)) or None
 
 
 def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
@@ -173,6 +178,9 @@ def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         if len(values) > 1:
             ctx.skip(aspect, "conflicting_labels")
+            continue
+        if not ctx.visible(g.main):
+            ctx.skip(aspect, "too_small_to_see")
             continue
         (value,) = values
         fact = _attribute_fact(ctx, family, g, value)
@@ -225,7 +233,7 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
         family=family.name,
         key=f"{aspect}|{g.main['object_id']}",
         value=value,
-        slots={"ref": phrase},
+        slots=subject_slots(phrase, g.name),
         referent_name=g.name,
         referent_ids=g.ids,
         referent_bbox=g.main["bbox"],
@@ -272,16 +280,64 @@ def direction(
 SPATIAL_SLACK_PX = 3.0
 
 
-def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
+def centre_offsets(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Centre of box a minus centre of box b (x, y; y grows downwards)."""
+    return a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2
+
+
+# Direction -> (axis, sign): the centre offset of a from b along that axis, times the
+# sign, is positive when the direction holds (y grows downwards).
+AXIS_SIGN = {"left": (0, -1), "right": (0, 1), "above": (1, -1), "below": (1, 1)}
+
+
+def clear_by_centres(direction_name: str, a: list[float], b: list[float], ratio: float) -> bool:
+    """a's centre is on that side of b's, apart along the direction's axis at least `ratio`
+    times as much as across it: "left of" in a diagonal layout is not clear."""
+    offsets = centre_offsets(a, b)
+    axis, sign = AXIS_SIGN[direction_name]
+    along, across = sign * offsets[axis], offsets[1 - axis]
+    return along > 0 and along >= ratio * abs(across)
+
+
+def clear_direction(a: list[float], b: list[float], scene: dict[str, Any], margin: float):
+    """(the one clear direction of a from b, or None, and the skip reason). Clear: it holds
+    by the margin and edge tests even with every edge moved by the slack, no other direction
+    holds even with the edges moved the other way (so every other direction is clearly
+    false), and it is clear by the centres."""
+    rules = item_rules()["spatial"]["clarity"]
+    args = (a, b, scene["width"], scene["height"], margin)
+    found = direction(*args, SPATIAL_SLACK_PX)
+    loose = direction(*args, -SPATIAL_SLACK_PX)
+    if len(found) != 1 or loose != found:
+        return None, "boxes_nearly_align" if not found else "two_directions"
+    (value,) = found
+    if not clear_by_centres(value, a, b, rules["axis_ratio"]):
+        return None, "diagonal"
+    return value, None
+
+
+def _spatial_candidates(ctx: FactContext, family: Family) -> list[Referent]:
+    """Unique, visible objects that do not span most of the image."""
     scene = ctx.scene
     image_area = scene["width"] * scene["height"]
-    unique = [
-        g
-        for g in askable(ctx.groups)
-        if not g.main["iscrowd"]
-        and g.main["bbox"][2] * g.main["bbox"][3] >= MIN_SPATIAL_AREA_SHARE * image_area
-        and len(ctx.same_name(g.name)) == 1
-    ]
+    span = item_rules()["spatial"]["clarity"]["max_span"]
+    out = []
+    for g in askable(ctx.groups):
+        if g.main["iscrowd"] or len(ctx.same_name(g.name)) != 1:
+            continue
+        box = g.main["bbox"]
+        if box[2] * box[3] < MIN_SPATIAL_AREA_SHARE * image_area or not ctx.visible(g.main):
+            ctx.skip(family.name, "too_small_to_see")
+        elif spans_image(box, scene["width"], scene["height"], span):
+            ctx.skip(family.name, "spans_image")
+        else:
+            out.append(g)
+    return out
+
+
+def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
+    scene = ctx.scene
+    unique = _spatial_candidates(ctx, family)
     pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
     pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
     phrases = item_rules()["spatial"]["phrases"]
@@ -289,20 +345,17 @@ def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
     for a, b in pairs:
         if len(facts) == SPATIAL_PAIRS_PER_SCENE:
             break
-        args = (a.main["bbox"], b.main["bbox"], scene["width"], scene["height"])
-        found = direction(*args, ctx.spatial_margin, SPATIAL_SLACK_PX)
-        loose = direction(*args, ctx.spatial_margin, -SPATIAL_SLACK_PX)
-        if len(found) != 1 or loose != found:
-            ctx.skip(family.name, "boxes_nearly_align" if not found else "two_directions")
+        value, reason = clear_direction(a.main["bbox"], b.main["bbox"], scene, ctx.spatial_margin)
+        if value is None:
+            ctx.skip(family.name, reason)
             continue
-        (value,) = found
         others = [d for d in phrases if d != value]
         facts.append(
             Fact(
                 family=family.name,
                 key=f"spatial|{a.main['object_id']}|{b.main['object_id']}",
                 value=value,
-                slots={"ref": f"the {a.name}", "ref2": f"the {b.name}"},
+                slots=subject_slots(f"the {a.name}", a.name) | {"ref2": f"the {b.name}"},
                 referent_name=a.name,
                 referent_ids=a.ids + b.ids,
                 referent_bbox=a.main["bbox"],
@@ -336,6 +389,9 @@ def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
         if len(ctx.same_name(s.name)) != 1 or len(ctx.same_name(o.name)) != 1:
             ctx.skip(family.name, "ambiguous_referent")
             continue
+        if not (ctx.visible(s.main) and ctx.visible(o.main)):
+            ctx.skip(family.name, "too_small_to_see")
+            continue
         key = f"relation|{s.main['object_id']}|{pred}|{o.main['object_id']}"
         if key in seen:
             continue
@@ -354,7 +410,7 @@ def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
                 family=family.name,
                 key=key,
                 value=pred,
-                slots={"ref": f"the {s.name}", "ref2": f"the {o.name}"},
+                slots=subject_slots(f"the {s.name}", s.name) | {"ref2": f"the {o.name}"},
                 referent_name=s.name,
                 referent_ids=s.ids + o.ids,
                 referent_bbox=s.main["bbox"],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pipeline.normalize import names_related
+from pipeline.normalize import name_synonyms, names_related
 from pipeline.scenes import DUPLICATE_IOU, iou
 from pipeline.tables import load_table
 
@@ -55,11 +55,24 @@ class Referent:
     def evidence(self) -> list[str]:
         return sorted({e for m in self.members for e in m["evidence_ids"]})
 
+    @property
+    def same_object(self) -> list[dict[str, Any]]:
+        """The members whose attributes are the referent's: the main box and boxes of the
+        same name or a synonym. A box of a broader or narrower name ("food" over a
+        "vegetable") is kept in the group, so neither is asked about alone, but does not
+        lend its values: "green" of the vegetable is not said of "the food"."""
+        return [m for m in self.members if same_object_name(m["name"], self.name)]
+
     def values(self, aspect: str) -> set[str]:
-        return {v for m in self.members for v in m["attributes"][aspect]}
+        return {v for m in self.same_object for v in m["attributes"][aspect]}
 
     def compound(self, aspect: str) -> bool:
-        return any(aspect in m["multi_valued"] for m in self.members)
+        return any(aspect in m["multi_valued"] for m in self.same_object)
+
+
+@lru_cache(maxsize=200_000)
+def same_object_name(name: str, main: str) -> bool:
+    return name == main or name in name_synonyms(main) or main in name_synonyms(name)
 
 
 def referents(scene: dict[str, Any]) -> list[Referent]:
@@ -110,6 +123,18 @@ def normalized_box(bbox: list[float], width: int, height: int) -> list[float]:
 
 def region_text(box: list[float]) -> str:
     return "[" + ", ".join(f"{v:.3f}" for v in box) + "]"
+
+
+def visible(bbox: list[float], width: int, height: int, min_side: float, min_share: float) -> bool:
+    """Big enough to see: shorter side at least `min_side` pixels and area at least
+    `min_share` of the image (both in the original image)."""
+    return min(bbox[2], bbox[3]) >= min_side and bbox[2] * bbox[3] >= min_share * width * height
+
+
+def spans_image(bbox: list[float], width: int, height: int, share: float) -> bool:
+    """A box wider or taller than `share` of the image (sky, floor, road): no clear place
+    to say what is left of or above it."""
+    return bbox[2] > share * width or bbox[3] > share * height
 
 
 def phrase_for(group: Referent, unique: bool, scene: dict[str, Any]) -> tuple[str, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pipeline.normalize.countability import be, be_with_article, with_article
 from pipeline.registry import registry
 from pipeline.tables import load_table
 
@@ -27,8 +28,10 @@ def plural(noun: str) -> str:
     return f"{prefix}{last}s"
 
 
-def with_article(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+def subject_slots(phrase: str, name: str) -> dict[str, str]:
+    """The referent phrase and the verb that agrees with it ("the glasses are")."""
+    verb = be(name)
+    return {"ref": phrase, "is": verb, "Is": verb.capitalize()}
 
 
 def number_word(n: int) -> str:
@@ -46,7 +49,9 @@ def _number(value: str, slots: dict[str, str]) -> dict[str, str]:
 
 
 def _article(value: str, slots: dict[str, str]) -> dict[str, str]:
-    return {"a_value": with_article(value)}
+    """ "a bus", "grass", "a pair of glasses", "stairs", and the verb agreeing with it."""
+    verb = be_with_article(value)
+    return {"a_value": with_article(value), "a_is": verb, "A_is": verb.capitalize()}
 
 
 def direction_phrase(value: str) -> str:
