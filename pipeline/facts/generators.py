@@ -45,7 +45,7 @@ def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distract
 
 def entity_present_facts(ctx: FactContext, family: Family) -> list[Fact]:
     if ctx.scene["image_source"] != "coco":
-        ctx.skip("entity_present", "not_exhaustive")
+        ctx.skip(family.name, "not_exhaustive")
         return []
     facts = []
     for category, objs in sorted(coco_categories_present(ctx).items()):
@@ -112,7 +112,7 @@ def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
     """Counts from COCO's exhaustive instances only: no crowd region of the category, no
     instance too small to see, at most count_cap."""
     if ctx.scene["image_source"] != "coco":
-        ctx.skip("number", "not_exhaustive")
+        ctx.skip(family.name, "not_exhaustive")
         return []
     facts = []
     present = coco_categories_present(ctx)
