@@ -18,7 +18,9 @@ def print_build_report(manifest: dict[str, Any], out: Path | str, quiet: bool = 
             for key in ("by_aspect_form", "by_kind", "skipped"):
                 for name, n in sorted(counts[section].get(key, {}).items()):
                     lines.append(f"  {key.replace('by_', '')} {name}: {n}")
-            dropped = counts[section].get("balance", {}).get("dropped", {})
+            balance = counts[section].get("balance", {})
+            # Per (aspect/form): the bound that dropped them (same_question, ...).
+            dropped = balance.get("dropped_by_reason") or balance.get("dropped", {})
             for name, n in sorted(dropped.items()):
                 lines.append(f"  dropped by balancing {name}: {n}")
     quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())

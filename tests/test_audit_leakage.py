@@ -13,14 +13,13 @@ import pytest
 from pipeline.audit.gates import leakage_breaks, load_settings
 from pipeline.audit.leakage import blind_leakage, markdown_table
 from pipeline.evaluate.blind import (
-    REGION_MASK,
     BlindView,
     attack_correct,
     blind_attacks,
     blind_predictions,
-    mask_regions,
     view_of,
 )
+from pipeline.facts.referents import REGION_MASK, mask_regions
 
 COLORS = ["red", "blue", "green", "white", "black", "yellow", "brown", "gray"]
 YES_NO = ["yes", "no"]

@@ -3,18 +3,18 @@ command line), checked against the metrics; each broken gate is named."""
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-
-DEFAULTS = Path(__file__).resolve().parent.parent / "tables" / "audit.toml"
+from pipeline.tables import load_table
 
 
 def load_settings(override: Path | None = None) -> dict[str, dict[str, Any]]:
     """The table, with any section values of `override` laid over it."""
-    settings = tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))
+    settings = copy.deepcopy(load_table("audit"))
     if override is not None:
         try:
             extra = tomllib.loads(override.read_text(encoding="utf-8"))

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.evaluate.extract import NUMBERS, judge
+from pipeline.facts.referents import mask_regions
 from pipeline.hashing import stable_hash64
 
 OPEN_FORMS = frozenset({"fill_blank", "correction"})
 ATTACKS = ("answer_prior", "option_prior")
 
 # "[0.123, 0.456, 0.789, 0.999]": the region a question points at, meaningless without it.
-REGION = re.compile(r"\[\s*-?\d*\.?\d+(?:\s*,\s*-?\d*\.?\d+){3}\s*\]")
-REGION_MASK = "[region]"
 _WORD = re.compile(r"\[region\]|[^\W_]+")
 # A word in at least this share of a group's questions belongs to its template's wording.
 FRAME_SHARE = 0.1
@@ -60,10 +59,6 @@ class Example:
     group: tuple[str, str]
     fold: int
     answer: str
-
-
-def mask_regions(question: str) -> str:
-    return REGION.sub(REGION_MASK, question)
 
 
 def view_of(item: dict[str, Any]) -> BlindView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -97,13 +97,23 @@ class FactContext:
         """Absent COCO categories, plausible ones first."""
         present = coco_categories_present(self)
         cands = dedupe(self._absent_category_candidates)
-        return [c for c in cands if c.option not in present]
+        weight = self.stats.category_weight
+        return [replace(c, weight=weight(c.option)) for c in cands if c.option not in present]
 
     @cached_property
     def absent_region_names(self) -> list[Distractor]:
-        """Absent categories and popular names: the entity_region distractor pool."""
-        popular = _referable(tuple(self.stats.popular_names()[:200]))
-        return dedupe(self._absent_category_candidates + self._absent_options(popular, FALLBACK))
+        """The entity_region distractor pool: absent names that are often region answers
+        (popular names, categories among them), one tier, weighted by how often a name is
+        in an image. Names are the answers here: an absent COCO category offered first
+        would be an option that is never right, and a rare name one that is always right."""
+        popular = _referable(tuple(self.stats.popular_names()[:REGION_NAME_POOL]))
+        categories = [replace(c, tier=PLAUSIBLE) for c in self._absent_category_candidates]
+        cands = dedupe(self._absent_options(popular, PLAUSIBLE) + categories)
+        return [replace(c, weight=self.stats.name_weight(c.option)) for c in cands]
+
+
+# Names a region question may offer as distractors: the most frequent ones (by images).
+REGION_NAME_POOL = 500
 
 
 @lru_cache(maxsize=16)

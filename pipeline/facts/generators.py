@@ -103,9 +103,15 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
 
 
 # -- number ------------------------------------------------------------------------------
-def _number_distractors(n: int, cap: int) -> list[Distractor]:
-    others = sorted((k for k in range(cap + 1) if k != n), key=lambda k: (abs(k - n), k))
-    return [Distractor(option=str(k), source="other_number") for k in others]
+def _number_distractors(ctx: FactContext, category: str, n: int) -> list[Distractor]:
+    """Every other count up to the cap, weighted by how often the category has that many
+    instances in an image: the options then look like answers of this category, and the
+    true count's rank among them is not a give-away."""
+    others = [k for k in range(ctx.count_cap + 1) if k != n]
+    weight = ctx.stats.count_weight
+    return [
+        Distractor(option=str(k), source="other_number", weight=weight(category, k)) for k in others
+    ]
 
 
 def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
@@ -153,7 +159,7 @@ def _number_fact(
         referent_ids=ids,
         referent_bbox=None,
         evidence=evidence,
-        distractors=_number_distractors(n, ctx.count_cap),
+        distractors=_number_distractors(ctx, category, n),
     )
 
 
@@ -213,19 +219,24 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
             and not are_confusable(aspect, v, value)
         )
 
+    def weight(v: str) -> float:
+        return ctx.stats.value_weight(aspect, g.name, v)
+
     # Options are filtered before de-duplication (both act per option, so they commute).
     same_ids = {id(c) for c in same}  # referents of a related name (same_name above)
     cands = [
-        Distractor(option=v, source="other_object_value", object_ids=other.ids)
+        Distractor(option=v, source="other_object_value", object_ids=other.ids, weight=weight(v))
         for other, values in ctx.valued_groups(aspect)
         if id(other) not in same_ids
         for v in values
         if usable(v)
     ]
     prior = ctx.stats.values_seen_with(aspect, g.name)
-    cands += [Distractor(option=v, source="class_prior") for v in prior if usable(v)]
     cands += [
-        Distractor(option=v, source="aspect_value", tier=FALLBACK)
+        Distractor(option=v, source="class_prior", weight=weight(v)) for v in prior if usable(v)
+    ]
+    cands += [
+        Distractor(option=v, source="aspect_value", tier=FALLBACK, weight=weight(v))
         for v in attribute_values(aspect)
         if usable(v)
     ]
@@ -404,7 +415,17 @@ def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
             and related(group_of.get(r["object_id"], o).name, o.name)
         }
         banned = set().union(*(_compatible(p) for p in true_preds | {pred}))
-        cands = [Distractor(option=p, source="aspect_value") for p in asked if p not in banned]
+        # A false predicate must be one annotated elsewhere between objects of these two
+        # names ("holding" a helmet, never "flying" it), weighted by how often.
+        elsewhere = ctx.stats.pair_predicates(s.name, o.name)
+        cands = [
+            Distractor(option=p, source="seen_with_pair", weight=elsewhere[p])
+            for p in asked
+            if p in elsewhere and p not in banned
+        ]
+        if not cands:
+            ctx.skip(family.name, "no_plausible_false_predicate")
+            continue
         facts.append(
             Fact(
                 family=family.name,

@@ -17,6 +17,10 @@ class Distractor:
     source: str  # absent, other_object_value, class_prior, aspect_value, other_number, ...
     object_ids: list[str] = field(default_factory=list)
     tier: int = PLAUSIBLE
+    # How often this value is the answer where it could be (stats): distractors are drawn
+    # in proportion, so an option is offered about as often as it is right and its text
+    # alone does not say which (issue 16).
+    weight: float = 1.0
 
 
 @dataclass(kw_only=True)
@@ -37,12 +41,21 @@ class Fact:
         return registry().aspect_of(self.family)
 
 
+def weighted_sample(pool: list[Distractor], k: int, rng: random.Random) -> list[Distractor]:
+    """k of the pool without replacement, each drawn in proportion to its weight
+    (Efraimidis-Spirakis keys u^(1/w): one draw per candidate, in pool order)."""
+    keyed = [(rng.random() ** (1.0 / max(d.weight, 1e-9)), i) for i, d in enumerate(pool)]
+    keyed.sort(reverse=True)
+    return [pool[i] for _, i in keyed[:k]]
+
+
 def pick_distractors(fact: Fact, rng: random.Random, k: int) -> list[Distractor]:
-    """Up to k distractors, plausible ones first, each tier sampled with the item's rng."""
+    """Up to k distractors, plausible ones first, each tier drawn with the item's rng in
+    proportion to the distractors' weights."""
     chosen: list[Distractor] = []
     for tier in (PLAUSIBLE, FALLBACK):
         pool = [d for d in fact.distractors if d.tier == tier]
-        chosen += rng.sample(pool, min(len(pool), k - len(chosen)))
+        chosen += weighted_sample(pool, min(len(pool), k - len(chosen)), rng)
         if len(chosen) == k:
             break
     return chosen

@@ -4,6 +4,7 @@ exactly one referent answers to it or to a synonym, hypernym or hyponym of it.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -123,6 +124,15 @@ def normalized_box(bbox: list[float], width: int, height: int) -> list[float]:
 
 def region_text(box: list[float]) -> str:
     return "[" + ", ".join(f"{v:.3f}" for v in box) + "]"
+
+
+REGION = re.compile(r"\[\s*-?\d*\.?\d+(?:\s*,\s*-?\d*\.?\d+){3}\s*\]")
+REGION_MASK = "[region]"
+
+
+def mask_regions(question: str) -> str:
+    """The question as a model sees it without the image: region coordinates say nothing."""
+    return REGION.sub(REGION_MASK, question)
 
 
 def visible(bbox: list[float], width: int, height: int, min_side: float, min_share: float) -> bool:

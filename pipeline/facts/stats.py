@@ -1,6 +1,7 @@
-"""Global statistics the item rules need (distractor plausibility, POPE popular and
-adversarial sampling). Counted per partition and summed in partition order, so they do not
-depend on partitioning."""
+"""Global statistics the item rules need: distractor plausibility and the answer
+frequencies distractors are matched to (so that no option's text says whether it is right),
+POPE popular and adversarial sampling. Counted per partition and summed in partition order,
+so they do not depend on partitioning."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 from pipeline.facts.referents import live_objects
 from pipeline.registry import registry
 
+# Pseudo-counts of the aspect-wide frequency in a name's (or category's) own frequency.
+PRIOR_WEIGHT = 5.0
+
 
 def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
     category_images: Counter = Counter()
@@ -17,10 +21,18 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
     name_images: Counter = Counter()
     name_values: Counter = Counter()
     predicates: Counter = Counter()
+    pair_predicates: Counter = Counter()
+    category_counts: Counter = Counter()
     value_aspects = registry().attribute_aspects
     for scene in scenes:
         objects = live_objects(scene)
         cats = sorted({o["coco_category"] for o in objects if o["coco_category"]})
+        if scene["image_source"] == "coco":
+            # How many instances a category has in an image: the answers of count questions.
+            per_category = Counter(o["coco_category"] for o in objects if o["coco_category"])
+            category_counts.update(f"{c}|{n}" for c, n in per_category.items())
+            category_counts["|0"] += 1  # one zero count per image is asked
+        names = {o["object_id"]: o["name"] for o in scene["objects"]}
         category_images.update(cats)
         cooccur.update(f"{a}|{b}" for a in cats for b in cats if a != b)
         name_images.update({o["name"] for o in objects})
@@ -28,6 +40,11 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
             for aspect in value_aspects:
                 name_values.update(f"{aspect}|{o['name']}|{v}" for v in o["attributes"][aspect])
         predicates.update(r["predicate"] for r in scene["relations"])
+        pair_predicates.update(
+            f"{names[r['subject_id']]}|{names[r['object_id']]}|{r['predicate']}"
+            for r in scene["relations"]
+            if r["subject_id"] in names and r["object_id"] in names
+        )
     return {
         "scenes": len(scenes),
         "category_images": dict(category_images),
@@ -35,6 +52,8 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
         "name_images": dict(name_images),
         "name_values": dict(name_values),
         "predicates": dict(predicates),
+        "pair_predicates": dict(pair_predicates),
+        "category_counts": dict(category_counts),
     }
 
 
@@ -65,6 +84,32 @@ class Stats:
             a, b = key.split("|")
             self._with.setdefault(a, {})[b] = n
         self._ranked: dict[tuple[str, ...], list[str]] = {}
+        self.scenes = data.get("scenes", 0)
+        self._value_totals: Counter = Counter()  # (aspect, value) over every name
+        self._name_totals: Counter = Counter()  # (aspect, name) over every value
+        for key, n in data.get("name_values", {}).items():
+            aspect, name, value = key.split("|", 2)
+            self._value_totals[aspect, value] += n
+            self._name_totals[aspect, name] += n
+        self._aspect_totals: Counter = Counter()
+        for (aspect, _), n in self._value_totals.items():
+            self._aspect_totals[aspect] += n
+        self._pairs: dict[tuple[str, str], dict[str, int]] = {}
+        for key, n in data.get("pair_predicates", {}).items():
+            subject, obj, predicate = key.split("|", 2)
+            self._pairs.setdefault((subject, obj), {})[predicate] = n
+        self._counts: Counter = Counter()  # (category, n); "" is every category's zero
+        for key, n in data.get("category_counts", {}).items():
+            category, count = key.rsplit("|", 1)
+            self._counts[category, int(count)] += n
+        self._count_totals: Counter = Counter()
+        for (category, count), n in list(self._counts.items()):
+            self._count_totals[category] += n
+            if category:
+                self._counts["*", count] += n
+                self._count_totals["*"] += n
+        self._counts["*", 0] += self._counts["", 0]
+        self._count_totals["*"] += self._counts["", 0]
 
     def values_seen_with(self, aspect: str, name: str) -> list[str]:
         pairs = self._values.get((aspect, name), [])
@@ -86,6 +131,49 @@ class Stats:
 
     def popular_names(self) -> list[str]:
         return self._names
+
+    # -- distractor weights: the odds of being the answer ------------------------------
+    # A value can be a distractor only where it is false, so a value that is the answer in
+    # a share p of the questions is drawn with weight p / (1 - p): then it is offered about
+    # as often as it is right, whatever its p ("white" for cars, "person" in COCO), and no
+    # option's text says whether it is the answer (issue 16).
+    def value_weight(self, aspect: str, name: str, value: str) -> float:
+        """Odds that `value` answers this aspect for objects of this name, its share
+        smoothed towards its share over every name (PRIOR_WEIGHT pseudo-counts)."""
+        overall = (self._value_totals[aspect, value] + 1) / (self._aspect_totals[aspect] + 1)
+        seen = self.data.get("name_values", {}).get(f"{aspect}|{name}|{value}", 0)
+        share = (seen + PRIOR_WEIGHT * overall) / (self._name_totals[aspect, name] + PRIOR_WEIGHT)
+        return _odds(share)
+
+    def category_weight(self, category: str) -> float:
+        """Odds that a category is present in a COCO image (an entity or existence answer)."""
+        images = self.data.get("category_images", {}).get(category, 0)
+        return _odds((images + 1) / (self._count_totals[""] + 2))
+
+    def name_weight(self, name: str) -> float:
+        """Odds that an object of this name is in an image."""
+        return _odds((self.data.get("name_images", {}).get(name, 0) + 1) / (self.scenes + 2))
+
+    def count_weight(self, category: str, count: int) -> float:
+        """Odds that a count question about the category has this answer: zero as often as
+        zero is asked at all (one absent category per image), other counts as often as the
+        category has that many instances, smoothed towards every category's counts."""
+        everything = self._count_totals["*"] + 1
+        zero_share = (self._counts["*", 0] + 1) / everything
+        if count == 0:
+            return _odds(zero_share)
+        overall = (self._counts["*", count] + 1) / everything
+        seen = self._counts[category, count]
+        share = (seen + PRIOR_WEIGHT * overall) / (self._count_totals[category] + PRIOR_WEIGHT)
+        return _odds((1 - zero_share) * share)
+
+    def pair_predicates(self, subject: str, obj: str) -> dict[str, int]:
+        """Predicates annotated anywhere between objects of these two names."""
+        return self._pairs.get((subject, obj), {})
+
+
+def _odds(share: float) -> float:
+    return share / max(1.0 - share, 1e-6)
 
 
 def _by_count(counts: dict[str, int]) -> list[str]:

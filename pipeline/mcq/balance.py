@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from pipeline.facts.referents import mask_regions
 from pipeline.hashing import stable_hash64
 from pipeline.mcq.balance_plan import (
+    DISTRACTOR_COLUMNS,
     DROP,
     TEXT_COLUMNS,
     Codes,
@@ -63,6 +65,11 @@ UNIT_COLUMNS = [
     "template_id",
     "group_id",
     "answer_index",
+    "question",
+    "answer",
+    "options",
+    "distractor_sources",
+    "pope_setting",
 ]
 UNITS_SCHEMA = pa.schema(
     [
@@ -70,6 +77,11 @@ UNITS_SCHEMA = pa.schema(
         ("form", pa.string()),
         ("name", pa.string()),
         ("value", pa.string()),
+        ("text", pa.string()),
+        ("frame", pa.string()),
+        ("asked", pa.string()),
+        ("answer", pa.string()),
+        *((column, pa.string()) for column in DISTRACTOR_COLUMNS),
         ("rank", pa.uint64()),
         ("leader", pa.bool_()),
         ("leader_key", pa.uint64()),
@@ -84,7 +96,30 @@ def unit_key(row: dict[str, Any]) -> str:
     family = row["template_id"].split(".", 1)[0]
     ids = ",".join(row["referent_object_ids"] or [])
     parts = (row["scene_id"], family, row["aspect"], row["form"], row["referent_name"], ids)
-    return "|".join(str(p) for p in (*parts, row["answer_value"]))
+    # The two statements of a yes/no fact are balanced one by one (per asked value).
+    answer = row["answer"] if row["form"] == "yes_no" else ""
+    setting = row["pope_setting"] or ""  # POPE asks a category once per setting
+    return "|".join(str(p) for p in (*parts, row["answer_value"], answer, setting))
+
+
+def asked_value(row: dict[str, Any]) -> str:
+    """The value a yes/no question or a correction's false statement asserts: the false
+    option when there is one, else the true value (POPE: the category, per setting)."""
+    if row["answer_value"] in ("yes", "no"):  # existence: the name is what is asked
+        return f"{row['pope_setting'] or ''}|{row['referent_name']}"
+    sources = row["distractor_sources"] or []
+    return sources[0]["option"] if sources else row["answer_value"]
+
+
+def _offered_distractors(row: dict[str, Any]) -> list[str]:
+    others = [o for o in row["options"] or [] if o != row["answer"]] if row["form"] == "mcq" else []
+    return (others + [""] * len(DISTRACTOR_COLUMNS))[: len(DISTRACTOR_COLUMNS)]
+
+
+def answer_label(row: dict[str, Any]) -> str:
+    """What a text-only model would have to say: the option text or yes/no for closed
+    forms, the value for open ones."""
+    return row["answer"] if row["form"] in ("mcq", "yes_no") else row["answer_value"]
 
 
 def unit_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +131,14 @@ def unit_row(row: dict[str, Any]) -> dict[str, Any]:
         "form": row["form"],
         "name": row["referent_name"] or "",
         "value": row["answer_value"],
+        # The question as a model sees it without the image (POPE: per setting).
+        "text": f"{row['pope_setting'] or ''}|{mask_regions(row['question'])}",
+        # The phrasing without the object: the template, and whether it names a region.
+        "frame": f"{row['template_id']}|{mask_regions(row['question']) != row['question']}",
+        "asked": asked_value(row),
+        "answer": answer_label(row),
+        # The other options a multiple-choice item offers ("" where it has none).
+        **dict(zip(DISTRACTOR_COLUMNS, _offered_distractors(row), strict=True)),
         # Unseeded on purpose: which facts survive is a property of the facts; the seed
         # only varies phrasing and option choices (tests/test_determinism.py).
         "rank": stable_hash64("balance", unit_key(row)),
@@ -108,9 +151,13 @@ def unit_row(row: dict[str, Any]) -> dict[str, Any]:
 def to_columns(table: pa.Table, codes: dict[str, Codes]) -> ItemColumns:
     """A units table -> integer columns, texts coded with the plan-wide `codes`."""
     coded = {}
-    for column in TEXT_COLUMNS:
+    # Offered options share the answers' codes, so an option and an answer compare.
+    coded_as = {column: column for column in TEXT_COLUMNS} | dict.fromkeys(
+        DISTRACTOR_COLUMNS, "answer"
+    )
+    for column, vocabulary in coded_as.items():
         encoded = table.column(column).combine_chunks().dictionary_encode()
-        mapping = codes[column].encode(encoded.dictionary.to_pylist())
+        mapping = codes[vocabulary].encode(encoded.dictionary.to_pylist())
         coded[column] = mapping[encoded.indices.to_numpy(zero_copy_only=False)]
 
     def numbers(column: str) -> np.ndarray:

@@ -4,22 +4,48 @@ Visual Genome size. What is decided is documented in `pipeline/mcq/balance.py`."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-# POPE's existence questions are balanced by construction (as many absent as present
-# categories per setting); dropping by answer would unbalance its three settings.
-EXEMPT_ASPECTS = frozenset({"existence"})
+from pipeline.tables import load_table
+
+# Every aspect is balanced (POPE's existence too: per setting and category, as many "yes"
+# as "no", so its settings stay balanced).
+EXEMPT_ASPECTS: frozenset[str] = frozenset()
+# No answer without the image (issue 16): for each form, the largest share one answer may
+# have among the items a text-only model could tell apart (the same masked question; for
+# open forms also the whole (aspect, form)). Chance plus a margin: mcq has four options,
+# yes/no two; an open form's chance is one over its number of distinct answers.
+_RULES = load_table("item_rules")["balance"]
+TEXT_SHARE: dict[str, float] = _RULES["text_share"]
+OPEN_MARGIN: float = _RULES["open_margin"]
+MCQ_ASPECT_SHARE: dict[str, float] = _RULES["mcq_aspect_share"]
+OPEN_FORMS = frozenset({"fill_blank", "correction"})
+# Why a unit was dropped: the bound that dropped it (counted in the manifest's report).
+REASONS = (
+    "same_question",
+    "referent_name",
+    "phrasing",
+    "aspect_form",
+    "yes_no_per_asked_value",
+    "correction_per_false_value",
+    "option_prior",
+)
+# A multiple-choice option may be right at most this often among the times it is offered
+# (per phrasing): else its text alone says it is the answer ("person" is present in half
+# the images, so it is an answer far more often than an absent distractor).
+OPTION_SHARE: float = _RULES["option_share"]
 # A referent name with fewer questions says nothing about a language prior, and bounding it
 # would only shrink the small aspects.
 MIN_LOCAL_GROUP = 10
 OPTIONS = 4  # every mcq item has four options (schemas/mcq.schema.json)
 TOP_ANSWERS = 20  # answers listed per aspect in the manifest (the rest summed as "(other)")
 KEEP, DROP = -2, -1  # actions besides a target position 0..3
-TEXT_COLUMNS = ("aspect", "form", "name", "value")
+TEXT_COLUMNS = ("aspect", "form", "name", "value", "text", "frame", "asked", "answer")
+DISTRACTOR_COLUMNS = ("offered1", "offered2", "offered3")  # coded like `answer`
 
 
 class Codes:
@@ -50,6 +76,13 @@ class ItemColumns:
     form: np.ndarray
     name: np.ndarray
     value: np.ndarray
+    text: np.ndarray  # the masked question (what a text-only model reads)
+    frame: np.ndarray  # its phrasing without the object (template id, region or not)
+    asked: np.ndarray  # the value a yes/no or a correction's false statement asserts
+    answer: np.ndarray  # what the model must say (option text, yes/no, or value)
+    offered1: np.ndarray  # a multiple-choice item's other options, coded like `answer`
+    offered2: np.ndarray
+    offered3: np.ndarray
     rank: np.ndarray  # uint64
     leader: np.ndarray  # bool: a non-circular mcq item (it gets a balanced position)
     leader_key: np.ndarray  # uint64: its id's hash, so sorting it sorts by id
@@ -88,17 +121,45 @@ def head_cap(counts: Iterable[int], share: float) -> int:
     return lo
 
 
+def share_cap(share: float, min_size: int) -> Callable[[np.ndarray], int | None]:
+    """The head-share bound of a group with two answers or more and `min_size` units."""
+
+    def cap(counts: np.ndarray) -> int | None:
+        if len(counts) < 2 or counts.sum() < min_size:
+            return None
+        return head_cap(counts.tolist(), share)
+
+    return cap
+
+
+def keep_one_cap(share: float) -> Callable[[np.ndarray], int | None]:
+    """The head-share bound, but every answer keeps one unit: a question asked on several
+    images keeps one item per answer at least (one alone is not a prior), and a question
+    whose answer is always the same keeps just one."""
+
+    def cap(counts: np.ndarray) -> int | None:
+        if counts.sum() < 2:
+            return None
+        return max(1, head_cap(counts.tolist(), share))
+
+    return cap
+
+
+def equal_cap(counts: np.ndarray) -> int:
+    """As many of each answer as of the rarest: a value asked only with "yes" is dropped."""
+    return int(counts.min()) if len(counts) == 2 else 0
+
+
 def _cap_groups(
     kept: np.ndarray,
     bucket: np.ndarray,
     group: np.ndarray,
     rank: np.ndarray,
-    min_size: int,
-    share: float,
+    cap_of: Callable[[np.ndarray], int | None],
 ) -> bool:
-    """Over kept units: in every group (of answers) with two answers or more and at least
-    `min_size` units, keep each answer's `cap` lowest-ranked units. Updates `kept`; True if
-    any unit went. bucket = (group, answer), so a bucket lies in one group."""
+    """Over kept units: in every group (of answers), keep each answer's `cap_of(counts)`
+    lowest-ranked units (None: no bound). Updates `kept`; True if any unit went.
+    bucket = (group, answer), so a bucket lies in one group."""
     idx = np.flatnonzero(kept)
     if len(idx) == 0:
         return False
@@ -110,9 +171,9 @@ def _cap_groups(
     order = np.argsort(bucket_group, kind="stable")
     bounds = np.flatnonzero(np.diff(bucket_group[order])) + 1
     for members in np.split(order, bounds):
-        counts = sizes[members]
-        if len(members) >= 2 and counts.sum() >= min_size:
-            caps[members] = head_cap(counts.tolist(), share)
+        cap = cap_of(sizes[members])
+        if cap is not None:
+            caps[members] = cap
     over = caps[inverse] < sizes[inverse]
     if not over.any():
         return False
@@ -132,20 +193,113 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
     return key
 
 
-def select_units(units: ItemColumns, exempt: np.ndarray, share: float) -> np.ndarray:
-    """Local (aspect, form, referent name) then global (aspect, form) bounds on the answer
-    share, repeated until both hold (a global drop can unbalance a local group); only drops,
-    so it ends. Returns the kept mask over units."""
+def bounds_for(
+    units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
+) -> list[tuple]:
+    """The (bucket, group, cap) bounds of one (aspect, form), as data: each group of units
+    has its answers' counts bounded. For every form: the same masked question (a text-only
+    model's best key), the referent name, the phrasing, the whole (aspect, form). Yes/no:
+    each asserted value as often with "yes" as with "no" in each phrasing. Correction: the
+    answers given one false value (the statement to correct is in the question). An open
+    form's share is its chance (one over the aspect's `distinct` answers) plus a margin; a
+    multiple-choice answer may not be much more common than one option in four, or it
+    could not be offered as a distractor as often as it is right."""
+    by_text = _combine(units.aspect, units.form, units.text)
+    by_name = _combine(units.aspect, units.form, units.name)
+    by_frame = _combine(units.aspect, units.form, units.frame)
+    by_form = _combine(units.aspect, units.form)
+    by_asked = _combine(units.aspect, units.form, units.frame, units.asked)
+    if form in OPEN_FORMS:
+        open_share = min(1.0, 1.0 / max(1, distinct) + OPEN_MARGIN)
+        bounds = [
+            ("same_question", by_text, keep_one_cap(open_share)),
+            ("referent_name", by_name, share_cap(open_share, MIN_LOCAL_GROUP)),
+            ("phrasing", by_frame, share_cap(open_share, 0)),
+            ("aspect_form", by_form, share_cap(open_share, 0)),
+        ]
+        if form == "correction":
+            bounds.append(("correction_per_false_value", by_asked, keep_one_cap(open_share)))
+    else:
+        closed_share = min(share, TEXT_SHARE.get(form, share))
+        if form == "mcq":
+            closed_share = min(closed_share, MCQ_ASPECT_SHARE.get(aspect, closed_share))
+        bounds = [
+            ("same_question", by_text, keep_one_cap(TEXT_SHARE.get(form, share))),
+            ("referent_name", by_name, share_cap(share, MIN_LOCAL_GROUP)),
+            ("phrasing", by_frame, share_cap(closed_share, 0)),
+            ("aspect_form", by_form, share_cap(closed_share, 0)),
+        ]
+        if form == "yes_no":
+            bounds.append(("yes_no_per_asked_value", by_asked, equal_cap))
+    return [(name, _combine(g, units.answer), g, cap) for name, g, cap in bounds]
+
+
+def option_prior_cap(
+    kept: np.ndarray, offering: np.ndarray, units: ItemColumns, group: np.ndarray
+) -> bool:
+    """Per group (a phrasing of multiple-choice items): every option text is the answer at
+    most OPTION_SHARE of the times it is offered, i.e. at most OPTION_SHARE / (1 -
+    OPTION_SHARE) times as often as the `offering` (kept) units offer it as a distractor,
+    and at least once; the items beyond, by rank, go. Updates `kept`; True if any unit
+    went."""
+    idx = np.flatnonzero(kept)
+    if len(idx) == 0:
+        return False
+    offers = np.flatnonzero(offering)
+    offered = [getattr(units, c) for c in DISTRACTOR_COLUMNS]
+    base = int(max(units.answer.max(initial=0), *(o.max(initial=0) for o in offered))) + 1
+    answer_key = group[idx].astype(np.int64) * base + units.answer[idx]
+    offered_keys = np.concatenate(
+        [group[offers].astype(np.int64) * base + o[offers] for o in offered]
+    )
+    off_keys, off_counts = np.unique(offered_keys, return_counts=True)
+    keys, inverse, sizes = np.unique(answer_key, return_inverse=True, return_counts=True)
+    at = np.searchsorted(off_keys, keys)
+    found = (at < len(off_keys)) & (off_keys[np.minimum(at, len(off_keys) - 1)] == keys)
+    as_distractor = np.where(found, off_counts[np.minimum(at, len(off_keys) - 1)], 0)
+    # One item per answer always stays: a rare value offered once or twice is no prior,
+    # and dropping it would take its distractors' offers with it (and cascade).
+    caps = np.maximum(1, np.floor(OPTION_SHARE / (1 - OPTION_SHARE) * as_distractor))
+    caps = caps.astype(np.int64)
+    if not (caps[inverse] < sizes[inverse]).any():
+        return False
+    by_rank = np.lexsort((units.rank[idx], inverse))
+    sorted_bucket = inverse[by_rank]
+    place = np.arange(len(by_rank)) - np.searchsorted(sorted_bucket, sorted_bucket)
+    kept[idx[by_rank[place >= caps[sorted_bucket]]]] = False
+    return True
+
+
+def select_units(
+    units: ItemColumns,
+    exempt: np.ndarray,
+    form: str,
+    share: float,
+    distinct: int,
+    aspect: str = "",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every bound of `bounds_for`, repeated until all hold (a drop for one bound can
+    unbalance another); only drops, so it ends. Returns the kept mask over units and, per
+    unit, the index in REASONS of the bound that dropped it (-1: kept)."""
     kept = ~exempt
-    local_group = _combine(units.aspect, units.form, units.name)
-    global_group = _combine(units.aspect, units.form)
-    local_bucket = _combine(local_group, units.value)
-    global_bucket = _combine(global_group, units.value)
+    reason = np.full(len(kept), -1, dtype=np.int8)
+    bounds = bounds_for(units, form, share, distinct, aspect)
     while True:
-        local = _cap_groups(kept, local_bucket, local_group, units.rank, MIN_LOCAL_GROUP, share)
-        broad = _cap_groups(kept, global_bucket, global_group, units.rank, 0, share)
-        if not (local or broad):
-            return kept | exempt
+        changed = False
+        for name, bucket, group, cap in bounds:
+            before = kept.copy()
+            if _cap_groups(kept, bucket, group, units.rank, cap):
+                reason[before & ~kept] = REASONS.index(name)
+                changed = True
+        if form == "mcq":
+            before = kept.copy()
+            offering = kept.copy()
+            frame = _combine(units.aspect, units.form, units.frame)
+            if option_prior_cap(kept, offering, units, frame):
+                reason[before & ~kept] = REASONS.index("option_prior")
+                changed = True
+        if not changed:
+            return kept | exempt, reason
 
 
 def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
@@ -169,6 +323,10 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
     exempt = [c for a, c in codes["aspect"].index.items() if a in EXEMPT_ASPECTS]
     report = Report(codes)
     forms = len(codes["form"].names) + 1
+    # An open form's chance: one over the aspect's distinct answer values (every form).
+    distinct_values = {
+        int(a): len(np.unique(items.value[items.aspect == a])) for a in np.unique(items.aspect)
+    }
     key = items.aspect.astype(np.int64) * forms + items.form
     order = np.argsort(key, kind="stable")
     for idx in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
@@ -177,10 +335,15 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
         group = items.take(idx)
         _, first, unit_of = np.unique(group.rank, return_index=True, return_inverse=True)
         units = group.take(first)
-        kept = select_units(units, np.isin(units.aspect, exempt), share)[unit_of]
+        form = codes["form"].names[int(group.form[0])]
+        distinct = distinct_values[int(group.aspect[0])]
+        aspect = codes["aspect"].names[int(group.aspect[0])]
+        exempted = np.isin(units.aspect, exempt)
+        kept, reason = select_units(units, exempted, form, share, distinct, aspect)
+        kept, reason = kept[unit_of], reason[unit_of]
         position = assign_positions(group, kept)
         actions[idx] = np.where(kept, np.where(position >= 0, position, KEEP), DROP)
-        report.add(group, kept, np.where(position >= 0, position, group.answer_index))
+        report.add(group, kept, np.where(position >= 0, position, group.answer_index), reason)
     return Plan(actions, report.finish())
 
 
@@ -193,8 +356,11 @@ class Report:
         self.before: dict[str, dict] = {"items": {}, "mcq_answers": {}, "mcq_positions": {}}
         self.after: dict[str, dict] = {"items": {}, "mcq_answers": {}, "mcq_positions": {}}
         self.dropped: dict[str, int] = {}
+        self.dropped_by_reason: dict[str, int] = {}
 
-    def add(self, group: ItemColumns, kept: np.ndarray, final_index: np.ndarray) -> None:
+    def add(
+        self, group: ItemColumns, kept: np.ndarray, final_index: np.ndarray, reason: np.ndarray
+    ) -> None:
         aspect = self.codes["aspect"].names[int(group.aspect[0])]
         form = self.codes["form"].names[int(group.form[0])]
         everything = np.ones(len(group), dtype=bool)
@@ -211,6 +377,9 @@ class Report:
                 side["mcq_positions"][aspect] = {str(k): int(n) for k, n in enumerate(spread)}
         if not kept.all():
             self.dropped[f"{aspect}/{form}"] = int((~kept).sum())
+            for code, n in zip(*np.unique(reason[~kept], return_counts=True), strict=True):
+                key = f"{aspect}/{form}:{REASONS[int(code)]}"
+                self.dropped_by_reason[key] = int(n)
 
     def _top_answers(self, values: np.ndarray) -> dict[str, int]:
         found, counts = np.unique(values, return_counts=True)
@@ -231,4 +400,5 @@ class Report:
             "before": ordered(self.before),
             "after": ordered(self.after),
             "dropped": dict(sorted(self.dropped.items())),
+            "dropped_by_reason": dict(sorted(self.dropped_by_reason.items())),
         }
