@@ -88,7 +88,8 @@ def item_stage_args(state: BuildState) -> tuple:
 
 def balance_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
     """Global, so after every partition's units; returns the report."""
-    return plan_stage(state.layout, state.num_partitions, state.options.head_share)
+    options = state.options
+    return plan_stage(state.layout, state.num_partitions, options.head_share, options.prior_balance)
 
 
 def publish(state: BuildState, progress: Progress) -> dict[str, Any]:

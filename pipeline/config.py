@@ -32,6 +32,9 @@ class BuildOptions:
     min_side_px: float = 16.0
     min_area_share: float = 0.002
     head_share: float = 0.5
+    # Balancing against text-only priors (docs/audit.md); off publishes the whole pool,
+    # for studying the priors, never for evaluation.
+    prior_balance: bool = True
     max_shard_bytes: int = 500 * 1024 * 1024
     circular: bool = False
     quiet: bool = False

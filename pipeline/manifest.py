@@ -71,8 +71,9 @@ def command_line(options: BuildOptions) -> list[str]:
         if isinstance(value, list):
             for v in value:
                 argv += [flag, v]
-        elif isinstance(value, bool):
-            argv += [flag] if value else []
+        elif isinstance(value, bool):  # a switch: named only when not its default
+            if value != getattr(BuildOptions(), name):
+                argv += [flag if value else "--no-" + flag[2:]]
         elif value is not None:
             argv += [flag, str(value)]
     return argv

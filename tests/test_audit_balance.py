@@ -229,6 +229,7 @@ def reference_drop(rows: list[dict], share: float) -> set[str]:
         MCQ_ASPECT_SHARE,
         MIN_LOCAL_GROUP,
         OPEN_MARGIN,
+        OPTION_PRIOR_BY_NAME,
         OPTION_SHARE,
         TEXT_SHARE,
     )
@@ -267,16 +268,18 @@ def reference_drop(rows: list[dict], share: float) -> set[str]:
     for rank, unit in units.items():
         by_group[unit["u"]["aspect"], unit["u"]["form"]].append(rank)
 
-    def option_prior(alive: set[int], offering: set[int]) -> bool:
+    def option_prior(alive: set[int], offering: set[int], by: tuple[str, ...]) -> bool:
         """An option is right at most OPTION_SHARE of the times the kept items offer it
         (one item per answer always stays)."""
         as_distractor: Counter = Counter()
         for k in offering:
             u = units[k]["u"]
-            as_distractor.update((u["frame"], u[c]) for c in ("offered1", "offered2", "offered3"))
+            group = tuple(u[c] for c in by)
+            as_distractor.update((group, u[c]) for c in ("offered1", "offered2", "offered3"))
         right: dict = defaultdict(list)
         for k in alive:
-            right[units[k]["u"]["frame"], units[k]["u"]["answer"]].append(k)
+            u = units[k]["u"]
+            right[tuple(u[c] for c in by), u["answer"]].append(k)
         dropped = False
         for key, keys in right.items():
             cap = max(1, int(OPTION_SHARE / (1 - OPTION_SHARE) * as_distractor[key]))
@@ -302,7 +305,9 @@ def reference_drop(rows: list[dict], share: float) -> set[str]:
                             alive.difference_update(sorted(keys)[cap:])
                             changed = True
             if form == "mcq":
-                changed |= option_prior(alive, set(alive))
+                names = aspect in OPTION_PRIOR_BY_NAME
+                for by in (("frame",), ("frame", "name"))[: 2 if names else 1]:
+                    changed |= option_prior(alive, set(alive), by)
         kept |= alive
     kept_ids = {i for k in kept for i in units[k]["ids"]}
     return {r["id"] for r in rows} - kept_ids
@@ -395,3 +400,10 @@ def test_an_option_is_not_right_much_more_often_than_it_is_offered():
     right = sum(r["answer_value"] == "person" for r in kept)
     assert 0 < right <= OPTION_SHARE / (1 - OPTION_SHARE) * 10
     assert plan["report"]["dropped_by_reason"].get("entity/mcq:option_prior", 0) > 0
+
+
+def test_without_prior_balance_nothing_is_dropped_but_positions_still_spread():
+    rows = skewed(60, 20, name=None)
+    plan = plan_balance(rows, 0.5, balance=False)
+    assert plan["drop"] == [] and plan_balance(rows, 0.5)["drop"]
+    assert Counter(plan["position"].values()) == Counter({0: 20, 1: 20, 2: 20, 3: 20})

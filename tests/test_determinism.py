@@ -49,7 +49,7 @@ def test_two_dask_workers_and_other_partitions_give_identical_bytes(sample_folde
     assert data == {k: v for k, v in expected.items() if k.startswith("data/")}
 
 
-def test_a_different_seed_changes_choices_but_not_fact_identity(sample_folder, tmp_path):
+def test_a_different_seed_changes_choices_but_not_what_an_id_names(sample_folder, tmp_path):
     import pyarrow.parquet as pq
 
     a = real_options(sample_folder, tmp_path / "a")
@@ -58,12 +58,19 @@ def test_a_different_seed_changes_choices_but_not_fact_identity(sample_folder, t
         run_build(options, Progress(quiet=True))
     rows_a = pq.read_table(a.out / "data" / "mcq").to_pylist()
     rows_b = pq.read_table(b.out / "data" / "mcq").to_pylist()
-    # Ids name facts, not phrasing: counts do not depend on the seed, so neither do their ids.
-    numbers_a = {r["id"]: r for r in rows_a if r["aspect"] == "number"}
-    numbers_b = {r["id"]: r for r in rows_b if r["aspect"] == "number"}
-    assert numbers_a.keys() == numbers_b.keys()
-    changed = [k for k in numbers_a if numbers_a[k]["options"] != numbers_b[k]["options"]]
-    assert changed, "option order should come from the seed"
+    # Ids name facts, not phrasing: an id kept by both builds is the same fact. Which
+    # facts survive balancing may differ, since the bounds look at the phrasing and the
+    # options (docs/audit.md), which the seed draws.
+    by_id_a = {r["id"]: r for r in rows_a}
+    by_id_b = {r["id"]: r for r in rows_b}
+    common = by_id_a.keys() & by_id_b.keys()
+    assert len(common) >= len(by_id_a) / 4
+    for k in common:
+        for field in ("answer_value", "evidence_ids", "referent_object_ids", "aspect", "form"):
+            assert by_id_a[k][field] == by_id_b[k][field], (k, field)
+    changed = [k for k in common if by_id_a[k]["question"] != by_id_b[k]["question"]]
+    changed += [k for k in common if by_id_a[k]["options"] != by_id_b[k]["options"]]
+    assert changed, "phrasing and options should come from the seed"
 
 
 @pytest.mark.slow

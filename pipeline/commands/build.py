@@ -95,6 +95,27 @@ def add_parser(subparsers) -> None:
         const=True,
         help="add rotated copies of each mcq item for CircularEval",
     )
+    a(
+        "--min-side-px",
+        type=float,
+        metavar="PX",
+        help=f"a referent's box must have its shorter side at least this long to be asked "
+        f"about (default {d.min_side_px})",
+    )
+    a(
+        "--min-area-share",
+        type=float,
+        metavar="F",
+        help=f"... and cover at least this share of the image (default {d.min_area_share})",
+    )
+    a(
+        "--no-prior-balance",
+        dest="prior_balance",
+        action="store_const",
+        const=False,
+        help="publish every item made, without the balancing against text-only priors "
+        "(docs/audit.md): for studying the priors, never for evaluation",
+    )
     a("--config", type=local_path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 

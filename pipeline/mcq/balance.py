@@ -139,8 +139,8 @@ def unit_row(row: dict[str, Any]) -> dict[str, Any]:
         "answer": answer_label(row),
         # The other options a multiple-choice item offers ("" where it has none).
         **dict(zip(DISTRACTOR_COLUMNS, _offered_distractors(row), strict=True)),
-        # Unseeded on purpose: which facts survive is a property of the facts; the seed
-        # only varies phrasing and option choices (tests/test_determinism.py).
+        # Unseeded: the order in which a bound drops units is a property of the facts
+        # (the bounds themselves look at phrasing and options, which the seed draws).
         "rank": stable_hash64("balance", unit_key(row)),
         "leader": leader,
         "leader_key": int(row["id"][4:20], 16) if leader else 0,
@@ -173,12 +173,12 @@ def to_columns(table: pa.Table, codes: dict[str, Codes]) -> ItemColumns:
     )
 
 
-def plan_balance(rows: list[dict[str, Any]], share: float) -> dict[str, Any]:
+def plan_balance(rows: list[dict[str, Any]], share: float, balance: bool = True) -> dict[str, Any]:
     """The plan for a list of mcq rows (UNIT_COLUMNS), as ids: {"drop": ids, "position":
     {id: index}, "report": ...}. The build uses the same `plan` over partition files."""
     codes = {column: Codes() for column in TEXT_COLUMNS}
     table = pa.Table.from_pylist([unit_row(r) for r in rows], schema=UNITS_SCHEMA)
-    decided = plan(to_columns(table, codes), codes, share)
+    decided = plan(to_columns(table, codes), codes, share, balance)
     actions = decided.actions.tolist()
     return {
         "drop": sorted(r["id"] for r, a in zip(rows, actions, strict=True) if a == DROP),
@@ -200,17 +200,17 @@ def units_stage(layout, part: int) -> dict[str, Any]:
     return {"part": part, "items": len(rows)}
 
 
-def plan_stage(layout, num_partitions: int, share: float) -> dict[str, Any]:
+def plan_stage(layout, num_partitions: int, share: float, balance: bool = True) -> dict[str, Any]:
     """Step 2 (driver): the plan, then its report (for `counts.mcq.balance`). The report is
     written after every partition's actions, so a run killed while planning plans again (to
     the same result) when rerun, and a finished plan is not redone."""
     report_file = layout.root / "balance_report.json"
     if not report_file.exists():
-        write_json(report_file, write_plan(layout, num_partitions, share))
+        write_json(report_file, write_plan(layout, num_partitions, share, balance))
     return read_json_file(report_file)
 
 
-def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
+def write_plan(layout, num_partitions: int, share: float, balance: bool = True) -> dict[str, Any]:
     """Read every partition's unit columns, decide, write each partition's actions (one per
     item: keep, drop or a target position). Returns the report."""
     codes = {column: Codes() for column in TEXT_COLUMNS}
@@ -221,7 +221,7 @@ def write_plan(layout, num_partitions: int, share: float) -> dict[str, Any]:
     offsets = np.cumsum([0, *(len(p) for p in parts)])
     columns = ItemColumns.concat(parts)
     del parts  # one copy of the columns while the plan's temporaries exist, not two
-    decided = plan(columns, codes, share)
+    decided = plan(columns, codes, share, balance)
     for p in range(num_partitions):
         actions = decided.actions[offsets[p] : offsets[p + 1]]
         write_json(layout.part_file(PLAN_STAGE, p, ".json"), {"actions": actions.tolist()})

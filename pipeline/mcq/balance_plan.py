@@ -38,6 +38,7 @@ REASONS = (
 # (per phrasing): else its text alone says it is the answer ("person" is present in half
 # the images, so it is an answer far more often than an absent distractor).
 OPTION_SHARE: float = _RULES["option_share"]
+OPTION_PRIOR_BY_NAME: frozenset[str] = frozenset(_RULES["option_prior_by_name"])
 # A referent name with fewer questions says nothing about a language prior, and bounding it
 # would only shrink the small aspects.
 MIN_LOCAL_GROUP = 10
@@ -291,11 +292,14 @@ def select_units(
             if _cap_groups(kept, bucket, group, units.rank, cap):
                 reason[before & ~kept] = REASONS.index(name)
                 changed = True
-        if form == "mcq":
+        # Per phrasing, and for the aspects listed in the table also per referent name
+        # (counts: how many people differs from how many zebras, and the word is asked).
+        option_groups = [(units.frame,)]
+        if aspect in OPTION_PRIOR_BY_NAME:
+            option_groups.append((units.frame, units.name))
+        for columns in option_groups if form == "mcq" else ():
             before = kept.copy()
-            offering = kept.copy()
-            frame = _combine(units.aspect, units.form, units.frame)
-            if option_prior_cap(kept, offering, units, frame):
+            if option_prior_cap(kept, kept.copy(), units, _combine(units.aspect, *columns)):
                 reason[before & ~kept] = REASONS.index("option_prior")
                 changed = True
         if not changed:
@@ -315,7 +319,7 @@ def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
     return position
 
 
-def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
+def plan(items: ItemColumns, codes: dict[str, Codes], share: float, balance: bool = True) -> Plan:
     """Every item's action, and before/after counts for the manifest's report. Each
     (aspect, form) is decided on its own: every bound, unit and position lies within one,
     so the driver's temporaries are those of the largest (aspect, form), not of all items."""
@@ -338,7 +342,8 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float) -> Plan:
         form = codes["form"].names[int(group.form[0])]
         distinct = distinct_values[int(group.aspect[0])]
         aspect = codes["aspect"].names[int(group.aspect[0])]
-        exempted = np.isin(units.aspect, exempt)
+        # Without balancing (--no-prior-balance) every unit is exempt: positions only.
+        exempted = np.isin(units.aspect, exempt) | (not balance)
         kept, reason = select_units(units, exempted, form, share, distinct, aspect)
         kept, reason = kept[unit_of], reason[unit_of]
         position = assign_positions(group, kept)
