@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,9 @@ def test_runner_reports_a_reconciled_build_and_consistent_ratios(
     cmd = [sys.executable, "-m", "benchmarks.run", "--sizes", str(IMAGES), "--workers", "1"]
     cmd += ["--data-dir", str(tmp_path / "data"), "--json", str(report_path)]
     env = {**os.environ, "MSG_SAMPLE_DATA": str(sample_folder)}
+    started = time.perf_counter()
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started  # measured here, independently of the runner
     assert done.returncode == 0, done.stderr
 
     report = json.loads(report_path.read_text())
@@ -32,12 +35,13 @@ def test_runner_reports_a_reconciled_build_and_consistent_ratios(
     floor, (build,) = result["floor"], result["builds"]
     assert result["generated"]["images"] == IMAGES
     assert floor["bytes"] == sum(result["generated"]["bytes"].values())
-    floor_s = min(floor["orjson_s"], floor["ijson_s"])
-    assert floor["seconds"] == round(floor_s, 3) and floor_s > 0
+    # The times are real: inside the runner's own run, and a build (which derives and
+    # validates ~70 records per image) is slower than just parsing its input.
+    assert 0 < floor["seconds"] < build["wall_s"] < elapsed
+    assert build["build_over_floor"] > 1
     assert build["exit_code"] == 0 and build["reconciled"] is True
     assert build["scenes"] == IMAGES
-    assert build["build_over_floor"] == round(build["wall_s"] / floor_s, 2)
-    assert build["ms_per_image"] == round(1000 * build["wall_s"] / IMAGES, 2)
+    assert build["ms_per_image"] * IMAGES / 1000 == pytest.approx(build["wall_s"], rel=0.01)
     # Both memory figures are the build's: a process that imports pyarrow and spaCy
     # holds well over 50 MB, and one polled sum cannot exceed the whole tree by much.
     assert 50 < build["peak_tree_rss_mb"] and 50 < build["peak_single_rss_mb"]

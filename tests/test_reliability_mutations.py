@@ -3,8 +3,8 @@ checks that `msg build` never ends in a traceback, that a file it cannot parse i
 error line naming the file and the byte, that each bad record is quarantined with its
 reason while nothing else changes, and that the manifest reconciles.
 
-Every test is seeded (`derandomize=True`) and bounded; the numbers of examples below are
-quoted in docs/reliability.md (test_reliability_doc.py keeps the two in step)."""
+Every test is seeded (`derandomize=True`) and bounded by the numbers of examples below
+(docs/reliability.md describes the cases)."""
 
 from __future__ import annotations
 
