@@ -41,6 +41,7 @@ def test_card_metadata_reads_back_with_huggingface_hub(out: Path) -> None:
             "config_name": name,
             "data_files": [{"split": split, "path": f"data/{name}/{split}-*.parquet"}],
         }
+        | ({"default": True} if name == "mcq" else {})
         for name, split in (("mcq", "test"), ("conv", "train"))
     ]
     infos = {i["config_name"]: i for i in data.dataset_info}
@@ -94,6 +95,13 @@ def test_load_dataset_both_configs(
     assert mcq["test"].features["options"] == datasets.List(datasets.Value("string"))
     conv = datasets.load_dataset(str(out), "conv", split="train", cache_dir=str(tmp_path / "c"))
     assert conv.to_list() == CONV_ROWS
+
+
+def test_mcq_is_the_default_config(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`load_dataset(OUT)` without a config name (as a Hub id is loaded) gives MSG-MCQ."""
+    offline_hf(monkeypatch, tmp_path / "hf")
+    default = datasets.load_dataset(str(out), split="test", cache_dir=str(tmp_path / "c"))
+    assert default.to_list() == MCQ_ROWS
 
 
 def test_empty_config_keeps_its_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,6 +106,9 @@ Where a config has an `image` column, using an image means following that image'
 """
 
 
+DEFAULT_CONFIG = "mcq"
+
+
 def size_category(rows: int) -> str:
     for bound, label in SIZE_BOUNDS:
         if rows < bound:
@@ -122,9 +125,9 @@ def card_data(out: Path | FsPath, counts: dict[str, Any]) -> DatasetCardData:
         if not files:
             continue
         features = Features.from_arrow_schema(parquet_file(files[0]).schema_arrow)
-        configs.append(
-            {"config_name": name, "data_files": [{"split": cfg.split, "path": cfg.pattern()}]}
-        )
+        entry = {"config_name": name, "data_files": [{"split": cfg.split, "path": cfg.pattern()}]}
+        # MSG-MCQ is what `load_dataset(OUT)` or a Hub id gives without a config name.
+        configs.append(entry | ({"default": True} if name == DEFAULT_CONFIG else {}))
         c = counts[name]
         infos.append(
             {
