@@ -256,12 +256,14 @@ def reference_drop(rows: list[dict], share: float) -> set[str]:
         out += [(("name",), MIN_LOCAL_GROUP, share), (("frame",), 0, closed), ((), 0, closed)]
         return out + ([(("frame", "asked"), "equal", None)] if form == "yes_no" else [])
 
-    def cap_of(counts: list[int], rule, s) -> int | None:
+    def cap_of(counts: list[int], rule, s, single=True) -> int | None:
         if rule == "equal":
             return min(counts) if len(counts) == 2 else 0
         if rule == "one":
             return max(1, head_cap(counts, s)) if sum(counts) >= 2 else None
-        return head_cap(counts, s) if len(counts) >= 2 and sum(counts) >= rule else None
+        if sum(counts) < max(rule, 2) or (len(counts) < 2 and single is False):
+            return None
+        return head_cap(counts, s) if len(counts) >= 2 else 1
 
     kept: set[int] = set()
     by_group: dict = defaultdict(list)
@@ -299,7 +301,8 @@ def reference_drop(rows: list[dict], share: float) -> set[str]:
                     u = units[k]["u"]
                     groups[tuple(u[c] for c in columns)][u["answer"]].append(k)
                 for by_answer in groups.values():
-                    cap = cap_of([len(v) for v in by_answer.values()], rule, s)
+                    single = columns != ("name",)  # a name may be the answer
+                    cap = cap_of([len(v) for v in by_answer.values()], rule, s, single)
                     for keys in by_answer.values():
                         if cap is not None and len(keys) > cap:
                             alive.difference_update(sorted(keys)[cap:])
@@ -407,3 +410,22 @@ def test_without_prior_balance_nothing_is_dropped_but_positions_still_spread():
     plan = plan_balance(rows, 0.5, balance=False)
     assert plan["drop"] == [] and plan_balance(rows, 0.5)["drop"]
     assert Counter(plan["position"].values()) == Counter({0: 20, 1: 20, 2: 20, 3: 20})
+
+
+def test_a_group_with_a_single_answer_keeps_one_item():
+    """Forty fill-in items that all answer "white": the strongest prior of all."""
+    rows = [row(i, "white", form="fill_blank", name=f"n{i}") for i in range(40)]
+    plan = plan_balance(rows, 0.5)
+    assert len(rows) - len(plan["drop"]) == 1
+
+
+def test_a_name_that_is_its_own_answer_is_not_a_prior():
+    """Entity items are answered by their referent's name: grouping by name puts one
+    answer in each group, which says nothing about a prior and must not cut it to one."""
+    names = [f"n{k}" for k in range(8)]
+    rows = [
+        row(i, names[i % 8], aspect="entity", name=names[i % 8], form="fill_blank")
+        for i in range(80)
+    ]
+    plan = plan_balance(rows, 0.5)
+    assert len(rows) - len(plan["drop"]) > 8

@@ -112,7 +112,7 @@ def test_exclusive_values_and_duplicate_boxes():
             obj(1, "bench", material=["wood", "metal"]),  # clash
             obj(2, "bus", color=["red", "white"], multi_valued=["color"]),  # "red and white"
             obj(3, "car", color=["gray", "silver"]),  # confusable: no clash
-            obj(4, "man", action=["standing", "walking"]),  # exclusive actions
+            obj(4, "man", action=["sitting", "walking"]),  # exclusive actions
             obj(5, "man", action=["smiling", "walking"]),  # not exclusive
             obj(6, "vase", color=["black"]),
             obj(7, "vase", dup="vg/obj/6", color=["red"]),  # near-duplicate box disagrees

@@ -1,7 +1,8 @@
 """The annotation oracle: re-derives each MSG-MCQ item's answer and checks its distractors
 from the raw annotation files alone, by the item's evidence and referent ids. It shares no
-code with the scene builder or the generators (only the normalization tables), so it is an
-independent check of the labels: a test runs it over a whole build and expects no violation.
+code with the scene builder or the generators; it does use the normalization layer (names,
+synonyms, confusable values), the registry and the rule tables, so a wrong table entry is
+not something it can catch. A test runs it over a whole build and expects no violation.
 """
 
 from __future__ import annotations

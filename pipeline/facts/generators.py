@@ -23,13 +23,38 @@ from pipeline.facts.referents import (
 )
 from pipeline.facts.slots import plural, subject_slots
 from pipeline.hashing import seeded_rng, stable_hash64
-from pipeline.normalize import are_confusable, attribute_values
+from pipeline.normalize import are_confusable, attribute_values, lexicon
+from pipeline.normalize.attributes import surface_index
+from pipeline.normalize.countability import COUNT, countability
 from pipeline.registry import Family, registry
 from pipeline.tables import load_table
 
 
 def item_rules() -> dict[str, Any]:
     return load_table("item_rules")
+
+
+def _max_span() -> float:
+    return item_rules()["spatial"]["clarity"]["max_span"]
+
+
+def name_states(name: str, aspect: str) -> bool:
+    """A word of the name is a value of the aspect ("grey" in "grey computer monitor")."""
+    index = surface_index()
+    return any(index.get(word, ("", ""))[0] == aspect for word in name.split())
+
+
+def _asked_of_any(aspect: str) -> frozenset[str]:
+    """Values asked whatever the kind of object ("parked" of a car)."""
+    return frozenset(item_rules()["asked_of_any"].get(aspect, []))
+
+
+def _not_asked_of(name: str) -> frozenset[str]:
+    """Aspects not asked of this kind of object (item_rules.toml, [not_asked_of]): by the
+    WordNet lexicographer file of the name's first noun sense."""
+    senses = lexicon.synsets(name, "n") or lexicon.synsets(name.rsplit(" ", 1)[-1], "n")
+    kind = senses[0].lexname() if senses else ""
+    return frozenset(a for a, kinds in item_rules()["not_asked_of"].items() if kind in kinds)
 
 
 def _excluded(aspect: str) -> set[str]:
@@ -78,6 +103,11 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         if not ctx.visible(g.main):
             ctx.skip(family.name, "too_small_to_see")
+            continue
+        # A region over most of the image holds unannotated things (VG is not
+        # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
+        if spans_image(g.main["bbox"], scene["width"], scene["height"], _max_span()):
+            ctx.skip(family.name, "spans_image")
             continue
         eligible.append(g)
     eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
@@ -135,6 +165,9 @@ def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
         if len(objs) > ctx.count_cap:
             ctx.skip("number", "over_cap")
             continue
+        if countability(category) != COUNT:  # "one skis", "five broccolis"
+            ctx.skip("number", "not_countable")
+            continue
         evidence = sorted(o["object_id"] for o in objs) + ctx.scene["evidence_ids"]
         facts.append(
             _number_fact(ctx, family, category, len(objs), [o["object_id"] for o in objs], evidence)
@@ -179,6 +212,12 @@ def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
         values = g.values(aspect)
         if not values:
             continue
+        # "the grey computer monitor", "the metal rod": the name says (or contradicts)
+        # the answer; and a person's colour is not asked.
+        unfit = aspect in _not_asked_of(g.name) and not values <= _asked_of_any(aspect)
+        if name_states(g.name, aspect) or unfit:
+            ctx.skip(aspect, "name_states_the_aspect")
+            continue
         if g.compound(aspect) or values & _excluded(aspect):
             ctx.skip(aspect, "multi_valued")
             continue
@@ -200,7 +239,7 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
     same = ctx.same_name(g.name)
     phrase, _ = phrase_for(g, len(same) == 1, ctx.scene)
     # Values true of any object the words could mean are never distractors.
-    forbidden = set().union(*(c.values(aspect) for c in same))
+    forbidden = set().union(*(c.any_values(aspect) for c in same))
     forbidden |= _excluded(aspect)
     if aspect in item_rules()["exclusive_sets"]:
         pool = exclusive_pool(aspect, value)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pipeline.normalize import name_synonyms, names_related
+from pipeline.normalize import lexicon, name_synonyms, names_related
 from pipeline.scenes import DUPLICATE_IOU, iou
 from pipeline.tables import load_table
 
@@ -25,11 +25,26 @@ def _not_referring() -> tuple[frozenset[str], int]:
     return frozenset(rules["not_referring"]), rules["max_words"]
 
 
+@lru_cache(maxsize=200_000)
 def can_refer(name: str) -> bool:
-    """VG names like "thing" or "floor is wood" cannot be the subject of a question."""
+    """VG free text like "thing", "floor is wood", "powder on desk", "see grey desk", "two
+    people", "there" cannot be the subject of a question: a referent is a short noun
+    phrase whose head (last word) is a WordNet noun not on the stop list, with no verb,
+    preposition, numeral or "see" in it."""
     stop, max_words = _not_referring()
     words = name.split()
-    return name not in stop and 0 < len(words) <= max_words and " is " not in f" {name} "
+    if not 0 < len(words) <= max_words or name in stop or words[-1] in stop:
+        return False
+    if set(words) & _NOT_IN_A_NAME or words[0] in NUMBER_WORDS or words[0].isdigit():
+        return False
+    return bool(lexicon.synsets(name, "n") or lexicon.synsets(words[-1], "n"))
+
+
+# Words that make a name a clause or a phrase of several things, not one object's name.
+_NOT_IN_A_NAME = frozenset(
+    "is are was has have see on in of with near at by under behind above below and".split()
+)
+NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten many several".split())
 
 
 def live_objects(scene: dict[str, Any]) -> list[dict[str, Any]]:
@@ -66,6 +81,11 @@ class Referent:
 
     def values(self, aspect: str) -> set[str]:
         return {v for m in self.same_object for v in m["attributes"][aspect]}
+
+    def any_values(self, aspect: str) -> set[str]:
+        """Values of every box of the group, broader or narrower names included: none of
+        them may be offered as false (a "clothing" box over the "shirt" is the shirt)."""
+        return {v for m in self.members for v in m["attributes"][aspect]}
 
     def compound(self, aspect: str) -> bool:
         return any(aspect in m["multi_valued"] for m in self.same_object)

@@ -122,13 +122,17 @@ def head_cap(counts: Iterable[int], share: float) -> int:
     return lo
 
 
-def share_cap(share: float, min_size: int) -> Callable[[np.ndarray], int | None]:
-    """The head-share bound of a group with two answers or more and `min_size` units."""
+def share_cap(
+    share: float, min_size: int, single: bool = True
+) -> Callable[[np.ndarray], int | None]:
+    """The head-share bound of a group of at least `min_size` units. With `single`, a group
+    whose units all have one answer keeps one (forty "white" and nothing else is the
+    strongest prior); not for groups by referent name, whose name may be the answer."""
 
     def cap(counts: np.ndarray) -> int | None:
-        if len(counts) < 2 or counts.sum() < min_size:
+        if counts.sum() < max(min_size, 2) or (len(counts) < 2 and not single):
             return None
-        return head_cap(counts.tolist(), share)
+        return head_cap(counts.tolist(), share) if len(counts) >= 2 else 1
 
     return cap
 
@@ -214,7 +218,7 @@ def bounds_for(
         open_share = min(1.0, 1.0 / max(1, distinct) + OPEN_MARGIN)
         bounds = [
             ("same_question", by_text, keep_one_cap(open_share)),
-            ("referent_name", by_name, share_cap(open_share, MIN_LOCAL_GROUP)),
+            ("referent_name", by_name, share_cap(open_share, MIN_LOCAL_GROUP, single=False)),
             ("phrasing", by_frame, share_cap(open_share, 0)),
             ("aspect_form", by_form, share_cap(open_share, 0)),
         ]
@@ -226,7 +230,7 @@ def bounds_for(
             closed_share = min(closed_share, MCQ_ASPECT_SHARE.get(aspect, closed_share))
         bounds = [
             ("same_question", by_text, keep_one_cap(TEXT_SHARE.get(form, share))),
-            ("referent_name", by_name, share_cap(share, MIN_LOCAL_GROUP)),
+            ("referent_name", by_name, share_cap(share, MIN_LOCAL_GROUP, single=False)),
             ("phrasing", by_frame, share_cap(closed_share, 0)),
             ("aspect_form", by_form, share_cap(closed_share, 0)),
         ]

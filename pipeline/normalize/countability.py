@@ -37,6 +37,18 @@ def countability(noun: str) -> str:
     return COUNT
 
 
+def indefinite_article(phrase: str) -> str:
+    """ "a" or "an", by the sound of the first word (a reviewed list of the exceptions to
+    spelling, in names.toml [articles]: "a uniform", "an hour")."""
+    first = phrase.split(" ", 1)[0].split("-", 1)[0]
+    table = load_table("names")["articles"]
+    if first in table["a_before_vowel"]:
+        return "a"
+    if first in table["an_before_consonant"]:
+        return "an"
+    return "an" if first[:1] in "aeiou" else "a"
+
+
 def is_plural(noun: str) -> bool:
     """Agrees with "are": pair and plural nouns."""
     return countability(noun) in (PAIR, PLURAL)
@@ -46,7 +58,7 @@ def with_article(noun: str) -> str:
     """ "a bus", "an apple", "grass", "a pair of glasses", "stairs"."""
     kind = countability(noun)
     if kind == COUNT:
-        return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+        return f"{indefinite_article(noun)} {noun}"
     if kind == PAIR:
         return f"a pair of {noun}"
     return noun
