@@ -89,23 +89,28 @@ def real_inputs(sample_data: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture(scope="session")
-def real_build(real_inputs: dict[str, Path], tmp_path_factory) -> Path:
-    """The real sample built once per session; returns the output folder."""
+def build_sample(inputs: dict[str, Path], out: Path, **options: Any) -> Path:
+    """Build a sample's inputs (instances, captions, VG folder) into `out` with these build
+    options; returns `out`."""
     from pipeline.build import run_build
     from pipeline.config import BuildOptions
     from pipeline.progress import Progress
 
-    out = tmp_path_factory.mktemp("real_build") / "out"
-    options = BuildOptions(
-        coco_instances=[real_inputs["instances"]],
-        coco_captions=[real_inputs["captions"]],
-        vg_dir=real_inputs["vg_dir"],
-        out=out,
-        tuning_fraction=0.0,  # every image on the evaluation side, as issue 3 measures it
-    )
-    run_build(options, Progress(quiet=True))
+    paths = {
+        "coco_instances": [inputs["instances"]],
+        "coco_captions": [inputs["captions"]],
+        "vg_dir": inputs["vg_dir"],
+    }
+    run_build(BuildOptions(**paths, out=out, **options), Progress(quiet=True))
     return out
+
+
+@pytest.fixture(scope="session")
+def real_build(real_inputs: dict[str, Path], tmp_path_factory) -> Path:
+    """The real sample built once per session; returns the output folder. Every image is
+    on the evaluation side, as issue 3 measures it."""
+    out = tmp_path_factory.mktemp("real_build") / "out"
+    return build_sample(real_inputs, out, tuning_fraction=0.0)
 
 
 def load_raw(inputs: dict[str, Path]) -> dict[str, Any]:
@@ -166,20 +171,8 @@ def demo_raw(demo_inputs: dict[str, Path]) -> dict[str, Any]:
 def demo_build(demo_inputs: dict[str, Path], tmp_path_factory) -> Path:
     """The demo sample built once per session (every image on the evaluation side, as
     `real_build`); returns the output folder."""
-    from pipeline.build import run_build
-    from pipeline.config import BuildOptions
-    from pipeline.progress import Progress
-
     out = tmp_path_factory.mktemp("demo_build") / "out"
-    options = BuildOptions(
-        coco_instances=[demo_inputs["instances"]],
-        coco_captions=[demo_inputs["captions"]],
-        vg_dir=demo_inputs["vg_dir"],
-        out=out,
-        tuning_fraction=0.0,
-    )
-    run_build(options, Progress(quiet=True))
-    return out
+    return build_sample(demo_inputs, out, tuning_fraction=0.0)
 
 
 def read_scenes(out: Path) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import build_sample
 
 from pipeline.audit.oracle import Oracle, RawIndex
 from pipeline.build import run_build
@@ -31,15 +32,7 @@ def rows(out: Path, config: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def conv_build(sample_inputs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("conv") / "out"
-    options = BuildOptions(
-        coco_instances=[sample_inputs["instances"]],
-        coco_captions=[sample_inputs["captions"]],
-        vg_dir=sample_inputs["vg_dir"],
-        out=out,
-        tuning_fraction=FRACTION,
-    )
-    run_build(options, Progress(quiet=True))
-    return out
+    return build_sample(sample_inputs, out, tuning_fraction=FRACTION)
 
 
 @pytest.fixture(scope="module")

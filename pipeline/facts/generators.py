@@ -34,8 +34,9 @@ def item_rules() -> dict[str, Any]:
     return load_table("item_rules")
 
 
-def _max_span() -> float:
-    return item_rules()["spatial"]["clarity"]["max_span"]
+def _clarity() -> dict[str, float]:
+    """When a direction is clear and which boxes are too big to be placed (item_rules)."""
+    return item_rules()["spatial"]["clarity"]
 
 
 def name_states(name: str, aspect: str) -> bool:
@@ -52,7 +53,7 @@ def _asked_of_any(aspect: str) -> frozenset[str]:
 def _not_asked_of(name: str) -> frozenset[str]:
     """Aspects not asked of this kind of object (item_rules.toml, [not_asked_of]): by the
     WordNet lexicographer file of the name's first noun sense."""
-    senses = lexicon.synsets(name, "n") or lexicon.synsets(name.rsplit(" ", 1)[-1], "n")
+    senses = lexicon.phrase_noun_senses(name)
     kind = senses[0].lexname() if senses else ""
     return frozenset(a for a, kinds in item_rules()["not_asked_of"].items() if kind in kinds)
 
@@ -106,7 +107,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         # A region over most of the image holds unannotated things (VG is not
         # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
-        if spans_image(g.main["bbox"], scene["width"], scene["height"], _max_span()):
+        if spans_image(g.main["bbox"], scene["width"], scene["height"], _clarity()["max_span"]):
             ctx.skip(family.name, "spans_image")
             continue
         eligible.append(g)
@@ -354,7 +355,7 @@ def clear_direction(a: list[float], b: list[float], scene: dict[str, Any], margi
     by the margin and edge tests even with every edge moved by the slack, no other direction
     holds even with the edges moved the other way (so every other direction is clearly
     false), and it is clear by the centres."""
-    rules = item_rules()["spatial"]["clarity"]
+    rules = _clarity()
     args = (a, b, scene["width"], scene["height"], margin)
     found = direction(*args, SPATIAL_SLACK_PX)
     loose = direction(*args, -SPATIAL_SLACK_PX)
@@ -370,7 +371,7 @@ def _spatial_candidates(ctx: FactContext, family: Family) -> list[Referent]:
     """Unique, visible objects that do not span most of the image."""
     scene = ctx.scene
     image_area = scene["width"] * scene["height"]
-    span = item_rules()["spatial"]["clarity"]["max_span"]
+    span = _clarity()["max_span"]
     out = []
     for g in askable(ctx.groups):
         if g.main["iscrowd"] or len(ctx.same_name(g.name)) != 1:

@@ -37,7 +37,7 @@ def can_refer(name: str) -> bool:
         return False
     if set(words) & _NOT_IN_A_NAME or words[0] in NUMBER_WORDS or words[0].isdigit():
         return False
-    return bool(lexicon.synsets(name, "n") or lexicon.synsets(words[-1], "n"))
+    return bool(lexicon.phrase_noun_senses(name))
 
 
 # Words that make a name a clause or a phrase of several things, not one object's name.

@@ -74,9 +74,13 @@ class Stats:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self._values: dict[tuple[str, str], list[str]] = {}
+        self._value_totals: Counter = Counter()  # (aspect, value) over every name
+        self._name_totals: Counter = Counter()  # (aspect, name) over every value
         for key, n in data.get("name_values", {}).items():
             aspect, name, value = key.split("|", 2)
             self._values.setdefault((aspect, name), []).append((n, value))
+            self._value_totals[aspect, value] += n
+            self._name_totals[aspect, name] += n
         self._categories = _by_count(data.get("category_images", {}))
         self._names = _by_count(data.get("name_images", {}))
         self._with: dict[str, dict[str, int]] = {}  # category -> categories seen with it
@@ -85,12 +89,6 @@ class Stats:
             self._with.setdefault(a, {})[b] = n
         self._ranked: dict[tuple[str, ...], list[str]] = {}
         self.scenes = data.get("scenes", 0)
-        self._value_totals: Counter = Counter()  # (aspect, value) over every name
-        self._name_totals: Counter = Counter()  # (aspect, name) over every value
-        for key, n in data.get("name_values", {}).items():
-            aspect, name, value = key.split("|", 2)
-            self._value_totals[aspect, value] += n
-            self._name_totals[aspect, name] += n
         self._aspect_totals: Counter = Counter()
         for (aspect, _), n in self._value_totals.items():
             self._aspect_totals[aspect] += n
@@ -142,8 +140,7 @@ class Stats:
         smoothed towards its share over every name (PRIOR_WEIGHT pseudo-counts)."""
         overall = (self._value_totals[aspect, value] + 1) / (self._aspect_totals[aspect] + 1)
         seen = self.data.get("name_values", {}).get(f"{aspect}|{name}|{value}", 0)
-        share = (seen + PRIOR_WEIGHT * overall) / (self._name_totals[aspect, name] + PRIOR_WEIGHT)
-        return _odds(share)
+        return _odds(_smoothed(seen, self._name_totals[aspect, name], overall))
 
     def category_weight(self, category: str) -> float:
         """Odds that a category is present in a COCO image (an entity or existence answer)."""
@@ -163,13 +160,17 @@ class Stats:
         if count == 0:
             return _odds(zero_share)
         overall = (self._counts["*", count] + 1) / everything
-        seen = self._counts[category, count]
-        share = (seen + PRIOR_WEIGHT * overall) / (self._count_totals[category] + PRIOR_WEIGHT)
+        share = _smoothed(self._counts[category, count], self._count_totals[category], overall)
         return _odds((1 - zero_share) * share)
 
     def pair_predicates(self, subject: str, obj: str) -> dict[str, int]:
         """Predicates annotated anywhere between objects of these two names."""
         return self._pairs.get((subject, obj), {})
+
+
+def _smoothed(seen: float, total: float, overall: float) -> float:
+    """A share of `total`, with PRIOR_WEIGHT pseudo-counts at the `overall` share."""
+    return (seen + PRIOR_WEIGHT * overall) / (total + PRIOR_WEIGHT)
 
 
 def _odds(share: float) -> float:

@@ -12,9 +12,6 @@ import numpy as np
 
 from pipeline.tables import load_table
 
-# Every aspect is balanced (POPE's existence too: per setting and category, as many "yes"
-# as "no", so its settings stay balanced).
-EXEMPT_ASPECTS: frozenset[str] = frozenset()
 # No answer without the image (issue 16): for each form, the largest share one answer may
 # have among the items a text-only model could tell apart (the same masked question; for
 # open forms also the whole (aspect, form)). Chance plus a margin: mcq has four options,
@@ -179,10 +176,21 @@ def _cap_groups(
         cap = cap_of(sizes[members])
         if cap is not None:
             caps[members] = cap
-    over = caps[inverse] < sizes[inverse]
-    if not over.any():
+    return _drop_beyond_caps(kept, idx, inverse, sizes, caps, rank)
+
+
+def _drop_beyond_caps(
+    kept: np.ndarray,
+    idx: np.ndarray,
+    inverse: np.ndarray,
+    sizes: np.ndarray,
+    caps: np.ndarray,
+    rank: np.ndarray,
+) -> bool:
+    """The kept units `idx` fall in buckets (`inverse`, of `sizes`); in each bucket the
+    units by rank at place >= its cap go. Updates `kept`; True if any unit went."""
+    if not (caps[inverse] < sizes[inverse]).any():
         return False
-    # Within each bucket, units by rank: those at place >= cap go.
     by_rank = np.lexsort((rank[idx], inverse))
     sorted_bucket = inverse[by_rank]
     place = np.arange(len(by_rank)) - np.searchsorted(sorted_bucket, sorted_bucket)
@@ -201,14 +209,14 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
 def bounds_for(
     units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
 ) -> list[tuple]:
-    """The (bucket, group, cap) bounds of one (aspect, form), as data: each group of units
-    has its answers' counts bounded. For every form: the same masked question (a text-only
-    model's best key), the referent name, the phrasing, the whole (aspect, form). Yes/no:
-    each asserted value as often with "yes" as with "no" in each phrasing. Correction: the
-    answers given one false value (the statement to correct is in the question). An open
-    form's share is its chance (one over the aspect's `distinct` answers) plus a margin; a
-    multiple-choice answer may not be much more common than one option in four, or it
-    could not be offered as a distractor as often as it is right."""
+    """The (reason, bucket, group, cap) bounds of one (aspect, form), as data: each group
+    of units has its answers' counts bounded. For every form: the same masked question (a
+    text-only model's best key), the referent name, the phrasing, the whole (aspect, form).
+    Yes/no: each asserted value as often with "yes" as with "no" in each phrasing.
+    Correction: the answers given one false value (the statement to correct is in the
+    question). An open form's share is its chance (one over the aspect's `distinct`
+    answers) plus a margin; a multiple-choice answer may not be much more common than one
+    option in four, or it could not be offered as a distractor as often as it is right."""
     by_text = _combine(units.aspect, units.form, units.text)
     by_name = _combine(units.aspect, units.form, units.name)
     by_frame = _combine(units.aspect, units.form, units.frame)
@@ -239,24 +247,18 @@ def bounds_for(
     return [(name, _combine(g, units.answer), g, cap) for name, g, cap in bounds]
 
 
-def option_prior_cap(
-    kept: np.ndarray, offering: np.ndarray, units: ItemColumns, group: np.ndarray
-) -> bool:
+def option_prior_cap(kept: np.ndarray, units: ItemColumns, group: np.ndarray) -> bool:
     """Per group (a phrasing of multiple-choice items): every option text is the answer at
-    most OPTION_SHARE of the times it is offered, i.e. at most OPTION_SHARE / (1 -
-    OPTION_SHARE) times as often as the `offering` (kept) units offer it as a distractor,
-    and at least once; the items beyond, by rank, go. Updates `kept`; True if any unit
-    went."""
+    most OPTION_SHARE of the times the kept units offer it, i.e. at most OPTION_SHARE /
+    (1 - OPTION_SHARE) times as often as they offer it as a distractor, and at least once;
+    the items beyond, by rank, go. Updates `kept`; True if any unit went."""
     idx = np.flatnonzero(kept)
     if len(idx) == 0:
         return False
-    offers = np.flatnonzero(offering)
     offered = [getattr(units, c) for c in DISTRACTOR_COLUMNS]
     base = int(max(units.answer.max(initial=0), *(o.max(initial=0) for o in offered))) + 1
     answer_key = group[idx].astype(np.int64) * base + units.answer[idx]
-    offered_keys = np.concatenate(
-        [group[offers].astype(np.int64) * base + o[offers] for o in offered]
-    )
+    offered_keys = np.concatenate([group[idx].astype(np.int64) * base + o[idx] for o in offered])
     off_keys, off_counts = np.unique(offered_keys, return_counts=True)
     keys, inverse, sizes = np.unique(answer_key, return_inverse=True, return_counts=True)
     at = np.searchsorted(off_keys, keys)
@@ -265,28 +267,16 @@ def option_prior_cap(
     # One item per answer always stays: a rare value offered once or twice is no prior,
     # and dropping it would take its distractors' offers with it (and cascade).
     caps = np.maximum(1, np.floor(OPTION_SHARE / (1 - OPTION_SHARE) * as_distractor))
-    caps = caps.astype(np.int64)
-    if not (caps[inverse] < sizes[inverse]).any():
-        return False
-    by_rank = np.lexsort((units.rank[idx], inverse))
-    sorted_bucket = inverse[by_rank]
-    place = np.arange(len(by_rank)) - np.searchsorted(sorted_bucket, sorted_bucket)
-    kept[idx[by_rank[place >= caps[sorted_bucket]]]] = False
-    return True
+    return _drop_beyond_caps(kept, idx, inverse, sizes, caps.astype(np.int64), units.rank)
 
 
 def select_units(
-    units: ItemColumns,
-    exempt: np.ndarray,
-    form: str,
-    share: float,
-    distinct: int,
-    aspect: str = "",
+    units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every bound of `bounds_for`, repeated until all hold (a drop for one bound can
     unbalance another); only drops, so it ends. Returns the kept mask over units and, per
     unit, the index in REASONS of the bound that dropped it (-1: kept)."""
-    kept = ~exempt
+    kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
     bounds = bounds_for(units, form, share, distinct, aspect)
     while True:
@@ -303,11 +293,11 @@ def select_units(
             option_groups.append((units.frame, units.name))
         for columns in option_groups if form == "mcq" else ():
             before = kept.copy()
-            if option_prior_cap(kept, kept.copy(), units, _combine(units.aspect, *columns)):
+            if option_prior_cap(kept, units, _combine(units.aspect, *columns)):
                 reason[before & ~kept] = REASONS.index("option_prior")
                 changed = True
         if not changed:
-            return kept | exempt, reason
+            return kept, reason
 
 
 def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
@@ -328,7 +318,6 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float, balance: boo
     (aspect, form) is decided on its own: every bound, unit and position lies within one,
     so the driver's temporaries are those of the largest (aspect, form), not of all items."""
     actions = np.empty(len(items), dtype=np.int8)
-    exempt = [c for a, c in codes["aspect"].index.items() if a in EXEMPT_ASPECTS]
     report = Report(codes)
     forms = len(codes["form"].names) + 1
     # An open form's chance: one over the aspect's distinct answer values (every form).
@@ -346,9 +335,10 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float, balance: boo
         form = codes["form"].names[int(group.form[0])]
         distinct = distinct_values[int(group.aspect[0])]
         aspect = codes["aspect"].names[int(group.aspect[0])]
-        # Without balancing (--no-prior-balance) every unit is exempt: positions only.
-        exempted = np.isin(units.aspect, exempt) | (not balance)
-        kept, reason = select_units(units, exempted, form, share, distinct, aspect)
+        if balance:
+            kept, reason = select_units(units, form, share, distinct, aspect)
+        else:  # --no-prior-balance: every unit stays; positions only
+            kept, reason = np.ones(len(units), dtype=bool), np.full(len(units), -1, np.int8)
         kept, reason = kept[unit_of], reason[unit_of]
         position = assign_positions(group, kept)
         actions[idx] = np.where(kept, np.where(position >= 0, position, KEEP), DROP)

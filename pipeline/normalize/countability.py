@@ -29,7 +29,7 @@ def countability(noun: str) -> str:
     for word in (noun, head):
         if word in listed:
             return listed[word]
-    senses = lexicon.synsets(noun, "n") or lexicon.synsets(head, "n")  # "hair drier" first
+    senses = lexicon.phrase_noun_senses(noun)  # "hair drier" before "drier"
     if senses and senses[0].lexname() == "noun.substance":
         return MASS
     if noun_singular(head) != head:

@@ -35,6 +35,13 @@ def synsets(word: str, pos: str) -> tuple[Any, ...]:
 
 
 @lru_cache(maxsize=200_000)
+def phrase_noun_senses(phrase: str) -> tuple[Any, ...]:
+    """Noun senses of a name, most frequent first; a multi-word name WordNet lacks ("tennis
+    player" has them, "grey desk" not) uses its head, the last word."""
+    return synsets(phrase, "n") or synsets(phrase.rsplit(" ", 1)[-1], "n")
+
+
+@lru_cache(maxsize=200_000)
 def is_noun_lemma(word: str) -> bool:
     """True when `word` itself (not an inflection of it) is a WordNet noun lemma."""
     key = _key(word)

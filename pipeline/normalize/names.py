@@ -60,8 +60,7 @@ def canonical_name(raw: str, aliases: dict[str, str]) -> str:
 def _senses(name: str) -> tuple:
     """The first few noun senses of a name; a multi-word name WordNet lacks uses its head."""
     name = clean_text(name)
-    senses = lexicon.synsets(name, "n") or lexicon.synsets(name.split(" ")[-1], "n")
-    return senses[: lexicon.RELATED_SENSES]
+    return lexicon.phrase_noun_senses(name)[: lexicon.RELATED_SENSES]
 
 
 @dataclass(frozen=True)
