@@ -11,6 +11,14 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.config import BuildOptions
+from pipeline.conv.release import (
+    CONV_PLAN_STAGE,
+    CONV_RELEASE_STAGE,
+    CONV_UNITS_STAGE,
+    conv_plan_stage,
+    conv_release_stage,
+    conv_units_stage,
+)
 from pipeline.conv.stage import conv_stage
 from pipeline.errors import InputError
 from pipeline.facts.stats_stage import global_stats_file, stats_stage, write_global_stats
@@ -22,6 +30,14 @@ from pipeline.mcq.balance import (
     balance_stage,
     plan_stage,
     units_stage,
+)
+from pipeline.mcq.release import (
+    RELEASE_PLAN_STAGE,
+    RELEASE_STAGE,
+    RELEASE_UNITS_STAGE,
+    release_plan_stage,
+    release_stage,
+    release_units_stage,
 )
 from pipeline.mcq.stage import mcq_stage
 from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
@@ -92,6 +108,26 @@ def balance_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
     return plan_stage(state.layout, state.num_partitions, options.head_share, options.prior_balance)
 
 
+def options_arg(state: BuildState) -> tuple:
+    return (state.options,)
+
+
+def release_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
+    """--mcq-size: the fixed-size selection from the balanced pool (after every partition)."""
+    return release_plan_stage(state.layout, state.num_partitions, state.options)
+
+
+def conv_release_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
+    return conv_plan_stage(state.layout, state.num_partitions, state.options)
+
+
+def published_stage(state: BuildState, config: str) -> str:
+    """The stage whose files a config publishes: the release when a size was asked."""
+    if config == "mcq":
+        return RELEASE_STAGE if state.options.mcq_size is not None else BALANCED_STAGE
+    return CONV_RELEASE_STAGE if state.options.conv_size is not None else "conv"
+
+
 def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
     """The published folder and its manifest, from the stages' results; the work folder
     goes. Returns the manifest."""
@@ -106,11 +142,19 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
         write_jsonl(out / "quarantine" / "images.jsonl", image_problems)
     counts = {
         "scenes": sum(r["scenes"] for r in results["scenes"]),
-        "mcq": sum_counts(results[BALANCED_STAGE], "by_aspect_form")
+        "mcq": sum_counts(results[published_stage(state, "mcq")], "by_aspect_form")
         | {"balance": results[PLAN_STAGE]},
-        "conv": sum_counts(results["conv"], "by_kind"),
+        "conv": sum_counts(results[published_stage(state, "conv")], "by_kind"),
         "images_quarantined": len(image_problems),
     }
+    if options.mcq_size is not None:
+        from pipeline.publish.release_report import mcq_release_counts
+
+        counts["mcq"]["release"] = mcq_release_counts(
+            results[RELEASE_PLAN_STAGE], results[RELEASE_STAGE], out, options
+        )
+    if options.conv_size is not None:
+        counts["conv"]["release"] = results[CONV_PLAN_STAGE]
     manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
     from pipeline.publish.card import write_dataset_card  # `datasets`: 0.6 s, needed here only
 
@@ -159,7 +203,7 @@ def publish_shards(state) -> list[dict[str, Any]]:
 
     options, problems = state.options, []
     for config in ("mcq", "conv"):
-        stage = BALANCED_STAGE if config == "mcq" else config
+        stage = published_stage(state, config)
         if options.images_dir is None:  # the tables as they are: no Python row objects
             parts = partition_tables(state, stage)
         else:
@@ -202,6 +246,12 @@ STAGES: tuple[Stage, ...] = (
     Stage(UNITS_STAGE, units_stage),
     Stage(PLAN_STAGE, balance_plan, on_driver=True),
     Stage(BALANCED_STAGE, balance_stage),
+    Stage(RELEASE_UNITS_STAGE, release_units_stage, args=options_arg),
+    Stage(RELEASE_PLAN_STAGE, release_plan, on_driver=True),
+    Stage(RELEASE_STAGE, release_stage, args=options_arg),
     Stage("conv", conv_stage, args=item_stage_args),
+    Stage(CONV_UNITS_STAGE, conv_units_stage, args=options_arg),
+    Stage(CONV_PLAN_STAGE, conv_release_plan, on_driver=True),
+    Stage(CONV_RELEASE_STAGE, conv_release_stage, args=options_arg),
     Stage("publish", publish, on_driver=True),
 )

@@ -37,6 +37,13 @@ class BuildOptions:
     prior_balance: bool = True
     max_shard_bytes: int = 500 * 1024 * 1024
     circular: bool = False
+    # A release of fixed size (docs/release.md): None publishes the whole balanced pool.
+    mcq_size: int | None = None
+    conv_size: int | None = None
+    # Aspect -> share of --mcq-size (TOML only); empty: pipeline/tables/release.toml's.
+    mcq_aspect_shares: dict[str, float] = field(default_factory=dict)
+    mcq_per_image: int = 5
+    strict_size: bool = False  # a quota the pool cannot fill is an error, not a shortfall
     quiet: bool = False
 
     @property

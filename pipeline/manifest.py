@@ -71,6 +71,8 @@ def command_line(options: BuildOptions) -> list[str]:
         if isinstance(value, list):
             for v in value:
                 argv += [flag, v]
+        elif isinstance(value, dict):  # a TOML-only option: in the manifest's "options"
+            continue
         elif isinstance(value, bool):  # a switch: named only when not its default
             if value != getattr(BuildOptions(), name):
                 argv += [flag if value else "--no-" + flag[2:]]

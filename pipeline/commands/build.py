@@ -116,6 +116,32 @@ def add_parser(subparsers) -> None:
         help="publish every item made, without the balancing against text-only priors "
         "(docs/audit.md): for studying the priors, never for evaluation",
     )
+    a(
+        "--mcq-size",
+        type=int,
+        metavar="N",
+        help="publish exactly N MSG-MCQ items, a stratified selection from the balanced "
+        "pool (docs/release.md; default: the whole pool)",
+    )
+    a(
+        "--conv-size",
+        type=int,
+        metavar="M",
+        help="publish exactly M MSG-Conv samples, stratified by kind (default: all)",
+    )
+    a(
+        "--mcq-per-image",
+        type=int,
+        metavar="K",
+        help=f"with --mcq-size: at most K items per image (default {d.mcq_per_image})",
+    )
+    a(
+        "--strict-size",
+        action="store_const",
+        const=True,
+        help="with --mcq-size/--conv-size: a quota the pool cannot fill is an error "
+        "instead of a named shortfall",
+    )
     a("--config", type=local_path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 

@@ -13,6 +13,7 @@ from pipeline.facts.stats import Stats
 from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
 from pipeline.mcq.render import Renderer
+from pipeline.parquet_io import write_json
 from pipeline.sides import EVALUATION
 
 
@@ -27,15 +28,30 @@ def mcq_items(
     return items
 
 
+def skips_file(layout, part: int):
+    """scene id -> facts or items skipped there (a release prefers images with few)."""
+    return layout.part_file("mcq", part, ".skips.json")
+
+
 def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict[str, Any]:
-    return run_items_stage(
+    per_scene: dict[str, int] = {}
+
+    def make_records(scene, stats, options, skipped: Counter) -> list[dict]:
+        before = skipped.total()
+        items = mcq_items(scene, stats, options, skipped)
+        per_scene[scene["scene_id"]] = skipped.total() - before
+        return items
+
+    result = run_items_stage(
         layout,
         part,
         load_stats(stats_path),
         options,
         config="mcq",
         side=EVALUATION,
-        make_records=mcq_items,
+        make_records=make_records,
         schema=arrow_schemas.MCQ,
         count_by=lambda r: f"{r['aspect']}/{r['form']}",
     )
+    write_json(skips_file(layout, part), dict(sorted(per_scene.items())))
+    return result

@@ -16,6 +16,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from pipeline.parquet_io import parquet_file
 from pipeline.publish.counts import shard_counts
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, shard_files
+from pipeline.publish.release_report import release_section
 from pipeline.storage import FsPath, location
 
 PRETTY_NAME = "MSG: semantic grounding questions (MSG-MCQ) and conversations (MSG-Conv)"
@@ -266,6 +267,7 @@ def render_card(
             "never appear in MSG-MCQ.",
             "## Use\n\n" + _usage_section(has_image),
             "## Contents\n\n" + _counts_section(counts),
+            *([f"## Release selection\n\n{r}"] if (r := release_section(manifest)) else []),
             "## How it was built\n\n" + _build_section(manifest),
             "## Label rules\n\n" + LABEL_RULES,
             "## Known limitations\n\n" + LIMITATIONS,

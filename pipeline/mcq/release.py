@@ -1,0 +1,177 @@
+"""A fixed-size MSG-MCQ release (`--mcq-size`), after balancing, in three steps like the
+balance plan (build.STAGES lists them):
+
+1. `release_units_stage` (per partition): each balanced item's selection columns (its
+   balancing texts, scene, fact, referent size, skips in its image) as a small file;
+2. `release_plan_stage` (the driver): reads the columns only, chooses (`release_plan.py`),
+   writes one action per item per partition and the report;
+3. `release_stage` (per partition): keeps the chosen items, answers at their new positions.
+
+Without --mcq-size every step does nothing and the balanced pool is published."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.config import BuildOptions
+from pipeline.hashing import stable_hash64
+from pipeline.mcq.balance import BALANCED_STAGE, UNIT_COLUMNS, UNITS_SCHEMA, rotate_column, unit_row
+from pipeline.mcq.balance_plan import DISTRACTOR_COLUMNS, TEXT_COLUMNS, Codes
+from pipeline.mcq.release_plan import DROP, Candidates, select
+from pipeline.mcq.stage import skips_file
+from pipeline.errors import InputError
+from pipeline.parquet_io import (
+    read_json_file,
+    read_rows,
+    read_table,
+    write_arrow,
+    write_json,
+    write_table,
+)
+
+RELEASE_UNITS_STAGE = "mcq_release_units"
+RELEASE_PLAN_STAGE = "release_plan"
+RELEASE_STAGE = "mcq_release"
+SOURCE_COLUMNS = ["id", "image_source", "referent_bbox", "width", "height"]
+RELEASE_SCHEMA = pa.schema(
+    [
+        *UNITS_SCHEMA,
+        ("source", pa.string()),
+        ("scene", pa.uint64()),
+        ("fact", pa.uint64()),
+        ("tie", pa.uint64()),
+        ("area", pa.float64()),
+        ("skips", pa.int32()),
+    ]
+)
+
+
+def fact_key(row: dict[str, Any]) -> str:
+    """One fact: its image, aspect, referent set (or name, when it has no object: an absent
+    category) and value; every form and statement of it shares the key. Existence asks
+    a name, once per POPE setting: the same fact in each."""
+    ids = ",".join(row["referent_object_ids"] or []) or f"name:{row['referent_name']}"
+    value = row["referent_name"] if row["aspect"] == "existence" else row["answer_value"]
+    return "|".join((row["scene_id"], row["aspect"], ids, str(value)))
+
+
+def area_share(row: dict[str, Any]) -> float:
+    """The referent box's share of the image; a question about the whole image (counts,
+    existence, which object is present) has the whole image as its referent."""
+    box = row["referent_bbox"]
+    if not box:
+        return 1.0
+    return float(box[2] * box[3]) / float(row["width"] * row["height"])
+
+
+def release_row(row: dict[str, Any], seed: int, skips: dict[str, int]) -> dict[str, Any]:
+    return unit_row(row) | {
+        "source": row["image_source"],
+        "scene": stable_hash64("scene", row["scene_id"]),
+        "fact": stable_hash64("fact", fact_key(row)),
+        "tie": stable_hash64(seed, "release", row["id"]),
+        "area": area_share(row),
+        "skips": skips.get(row["scene_id"], 0),
+    }
+
+
+# -- the three steps ----------------------------------------------------------------------
+def release_units_stage(layout, part: int, options: BuildOptions) -> dict[str, Any]:
+    """Step 1: one partition's balanced items -> their selection columns, in item order."""
+    if options.mcq_size is None:
+        return {"part": part, "items": 0}
+    rows = read_rows(
+        layout.part_file(BALANCED_STAGE, part, ".parquet"), columns=UNIT_COLUMNS + SOURCE_COLUMNS
+    )
+    found = skips_file(layout, part)
+    skips = read_json_file(found) if found.exists() else {}
+    out = [release_row(r, options.seed, skips) for r in rows]
+    write_table(layout.part_file(RELEASE_UNITS_STAGE, part, ".parquet"), out, RELEASE_SCHEMA)
+    return {"part": part, "items": len(rows)}
+
+
+def read_candidates(layout, num_partitions: int) -> tuple[Candidates, np.ndarray]:
+    """Every partition's selection columns, strings coded plan-wide; and the offsets of
+    the partitions in them."""
+    codes = {column: Codes() for column in (*TEXT_COLUMNS, "source")}
+    coded_as = {c: c for c in (*TEXT_COLUMNS, "source")} | dict.fromkeys(
+        DISTRACTOR_COLUMNS, "answer"
+    )
+    parts: list[dict[str, np.ndarray]] = []
+    for p in range(num_partitions):
+        table = read_table(layout.part_file(RELEASE_UNITS_STAGE, p, ".parquet"))
+        part = {}
+        for column, vocabulary in coded_as.items():
+            encoded = table.column(column).combine_chunks().dictionary_encode()
+            mapping = codes[vocabulary].encode(encoded.dictionary.to_pylist())
+            part[column] = mapping[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int32)
+        for column in ("scene", "fact", "tie", "area", "skips", "leader", "leader_key"):
+            part[column] = table.column(column).to_numpy()
+        parts.append(part)
+    offsets = np.cumsum([0, *(len(p["scene"]) for p in parts)])
+    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    offered = np.stack([joined.pop(c) for c in DISTRACTOR_COLUMNS], axis=1)
+    candidates = Candidates(names={k: v.names for k, v in codes.items()}, offered=offered, **joined)
+    return candidates, offsets
+
+
+def release_plan_stage(layout, num_partitions: int, options: BuildOptions) -> dict[str, Any]:
+    """Step 2 (driver): choose, write each partition's actions, then the report (last, so a
+    run killed while choosing chooses again, to the same result)."""
+    if options.mcq_size is None:
+        return {}
+    report_file = layout.root / "release_report.json"
+    if not report_file.exists():
+        if options.circular:
+            raise InputError(
+                "--mcq-size", "a fixed-size release has one item per fact: not with --circular"
+            )
+        candidates, offsets = read_candidates(layout, num_partitions)
+        chosen = select(
+            candidates,
+            options.mcq_size,
+            shares=options.mcq_aspect_shares,
+            per_image=options.mcq_per_image,
+            head_share=options.head_share,
+            strict=options.strict_size,
+        )
+        for p in range(num_partitions):
+            actions = chosen.actions[offsets[p] : offsets[p + 1]]
+            write_json(
+                layout.part_file(RELEASE_PLAN_STAGE, p, ".json"), {"actions": actions.tolist()}
+            )
+        write_json(report_file, chosen.report)
+    return read_json_file(report_file)
+
+
+def release_stage(layout, part: int, options: BuildOptions) -> dict[str, Any]:
+    """Step 3: one partition's balanced items -> the chosen ones, answers moved."""
+    if options.mcq_size is None:
+        return {"part": part, "items": 0}
+    table = read_table(layout.part_file(BALANCED_STAGE, part, ".parquet"))
+    actions = np.asarray(
+        read_json_file(layout.part_file(RELEASE_PLAN_STAGE, part, ".json"))["actions"],
+        dtype=np.int64,
+    )
+    if len(actions) != table.num_rows:  # the plan was made from these very files
+        raise RuntimeError(f"release plan of partition {part} does not match its items")
+    kept = rotate_column(table, actions).filter(pa.array(actions != DROP))
+    write_arrow(layout.part_file(RELEASE_STAGE, part, ".parquet"), kept)
+    cells = list(
+        zip(
+            *(kept.column(c).to_pylist() for c in ("aspect", "form", "image_source")),
+            strict=True,
+        )
+    )
+    return {
+        "part": part,
+        "items": kept.num_rows,
+        "counts": dict(sorted(Counter(f"{a}/{f}" for a, f, _ in cells).items())),
+        # aspect x form x source, for the card's composition table
+        "composition": dict(sorted(Counter("/".join(c) for c in cells).items())),
+        "skipped": read_json_file(layout.marker("mcq", part))["skipped"],
+    }

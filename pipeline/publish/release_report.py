@@ -1,0 +1,109 @@
+"""What the manifest and the card say about a fixed-size MSG-MCQ release: its quotas and
+shortfalls (from the release plan), its composition (aspect x form x source) and its
+text-only leakage, measured by the audit's own attacks on the published items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pipeline.audit.leakage import blind_leakage
+from pipeline.config import BuildOptions
+from pipeline.parquet_io import read_rows
+from pipeline.storage import FsPath
+from pipeline.tables import load_table
+
+# Said in the card and docs/release.md; release_plan.py does it.
+RULES = (
+    "exactly the asked number of items, chosen deterministically from the balanced pool",
+    "quotas per aspect (shares), per form inside an aspect (equal) and per source "
+    "(COCO / VG, in proportion to the pool); a quota the pool cannot fill is a named "
+    "shortfall, its remainder shared by the other quotas",
+    "at most one item per fact (image, referent set, aspect, value) and at most "
+    "{per_image} items per image, spread over as many images as possible",
+    "inside a quota, preferred: fewer skipped facts in the image, then a larger referent "
+    "(by factors of two of its share of the image), then a seeded hash",
+    "the balancing bounds hold on the release itself: answer head share per (aspect, form), "
+    "phrasing and question text; yes/no as often yes as no per asked value; option "
+    "priors; correct positions round-robin per aspect",
+)
+
+
+def rules(options: BuildOptions) -> list[str]:
+    return [r.format(per_image=options.mcq_per_image) for r in RULES]
+
+
+def mcq_release_counts(
+    plan_report: dict[str, Any], results: list[dict[str, Any]], out: FsPath, options: BuildOptions
+) -> dict[str, Any]:
+    composition: Counter = Counter()
+    for r in results:
+        composition.update(r["composition"])
+    items = [
+        row
+        for path in sorted((out / "data" / "mcq").iterdir(), key=lambda p: p.name)
+        if path.name.endswith(".parquet")
+        for row in read_rows(path, columns=BLIND_COLUMNS)
+    ]
+    folds = load_table("audit")["checks"]["blind_folds"]
+    leakage = blind_leakage(items, folds, options.seed)
+    return plan_report | {
+        "per_image": options.mcq_per_image,
+        "rules": rules(options),
+        "composition": dict(sorted(composition.items())),
+        "leakage": {
+            "overall": (leakage["overall"] or {}).get("leakage"),
+            "by_aspect": {a: s["leakage"] for a, s in leakage["by_aspect"].items()},
+            "folds": folds,
+            "unit": leakage["unit"],
+        },
+    }
+
+
+# What the blind attacks read (the item's text and options, its grouping and answer).
+BLIND_COLUMNS = [
+    "id",
+    "scene_id",
+    "aspect",
+    "form",
+    "question",
+    "options",
+    "answer",
+    "answer_value",
+]
+
+
+def release_section(manifest: dict[str, Any]) -> str:
+    """The card's account of a fixed-size release ("" for a whole-pool build): size,
+    rules, composition (aspect x form x source), shortfalls and text-only leakage."""
+    release = manifest.get("counts", {}).get("mcq", {}).get("release")
+    if not release:
+        return ""
+    lines = [
+        f"MSG-MCQ here is a fixed-size release of **{release['size']} items**, chosen from a "
+        f"balanced pool of {release['pool']} (`--mcq-size`, docs/release.md):",
+        "",
+        *(f"- {rule}" for rule in release["rules"]),
+        "",
+        "| aspect | form | source | items | quota |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
+    quotas = release["quotas"]
+    for cell, n in release["composition"].items():
+        aspect, form, source = cell.split("/")
+        lines.append(
+            f"| {aspect} | {form} | {source} | {n} | {quotas.get(cell, {}).get('quota', '-')} |"
+        )
+    lines.append("")
+    if release["shortfalls"]:
+        short = ", ".join(f"`{k}` ({n})" for k, n in release["shortfalls"].items())
+        lines += [f"Quotas the pool could not fill (items missing): {short}.", ""]
+    leak = release["leakage"]
+    if leak.get("overall") is not None:
+        by_aspect = ", ".join(f"{a} {100 * v:+.1f}" for a, v in leak["by_aspect"].items())
+        lines.append(
+            f"Text-only leakage of this release (the audit's two blind attacks, {leak['folds']} "
+            f"folds over images; accuracy minus chance, in points): overall "
+            f"{100 * leak['overall']:+.1f}; by aspect: {by_aspect}."
+        )
+    return "\n".join(lines)
