@@ -15,8 +15,14 @@ import pyarrow as pa
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
 from pipeline.hashing import stable_hash64
-from pipeline.parquet_io import read_json_file, read_rows, read_table, write_arrow, write_json
-from pipeline.parquet_io import write_table
+from pipeline.parquet_io import (
+    read_json_file,
+    read_rows,
+    read_table,
+    write_arrow,
+    write_json,
+    write_table,
+)
 
 CONV_UNITS_STAGE = "conv_release_units"
 CONV_PLAN_STAGE = "conv_release_plan"

@@ -18,12 +18,12 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.config import BuildOptions
+from pipeline.errors import InputError
 from pipeline.hashing import stable_hash64
 from pipeline.mcq.balance import BALANCED_STAGE, UNIT_COLUMNS, UNITS_SCHEMA, rotate_column, unit_row
 from pipeline.mcq.balance_plan import DISTRACTOR_COLUMNS, TEXT_COLUMNS, Codes
 from pipeline.mcq.release_plan import DROP, Candidates, select
 from pipeline.mcq.stage import skips_file
-from pipeline.errors import InputError
 from pipeline.parquet_io import (
     read_json_file,
     read_rows,
