@@ -13,6 +13,19 @@ from pipeline.parquet_io import read_rows
 from pipeline.storage import FsPath
 from pipeline.tables import load_table
 
+# What the blind attacks and answer judging read of an item (not the image).
+BLIND_COLUMNS = [
+    "id",
+    "scene_id",
+    "aspect",
+    "form",
+    "question",
+    "options",
+    "answer",
+    "answer_value",
+    "distractor_sources",
+]
+
 # Said in the card and docs/release.md; release_plan.py does it.
 RULES = (
     "exactly the asked number of items, chosen deterministically from the balanced pool",
@@ -58,19 +71,6 @@ def mcq_release_counts(
             "unit": leakage["unit"],
         },
     }
-
-
-# What the blind attacks read (the item's text and options, its grouping and answer).
-BLIND_COLUMNS = [
-    "id",
-    "scene_id",
-    "aspect",
-    "form",
-    "question",
-    "options",
-    "answer",
-    "answer_value",
-]
 
 
 def release_section(manifest: dict[str, Any]) -> str:
