@@ -2,7 +2,9 @@
 
 Items are matched by id (a hash of the item's image, fact and form, so an id names the
 same question in any build): an id only in NEW is added, only in OLD removed, in both with
-a different question, options or answer (MSG-MCQ) or conversation (MSG-Conv) changed.
+a different question, option set or answer (MSG-MCQ) or conversation (MSG-Conv) changed;
+an item whose options differ only in order is counted apart as moved (positions are
+balanced round-robin over an aspect, so one item more moves many).
 Counted per (aspect, form) or kind, with the images involved; the manifests' rule, schema
 and package versions, table checksums, seed, options and input checksums are compared."""
 
@@ -61,12 +63,26 @@ def _label(row: dict[str, Any], config: str) -> dict[str, Any]:
     return {k: row[k] for k in LABELS[config]}
 
 
+def _content(row: dict[str, Any], config: str) -> dict[str, Any]:
+    """The label with the options as a set: the correct option's position is balanced
+    round-robin over a whole aspect, so one item more or less moves many positions."""
+    label = _label(row, config)
+    if "options" in label:
+        label["options"] = sorted(label["options"])
+    return label
+
+
 def diff_items(old: dict[str, dict], new: dict[str, dict], config: str) -> dict[str, Any]:
     group_of = lambda row: "/".join(str(row[k]) for k in GROUP[config])  # noqa: E731
     added = sorted(set(new) - set(old))
     removed = sorted(set(old) - set(new))
-    changed = sorted(
-        i for i in set(old) & set(new) if _label(old[i], config) != _label(new[i], config)
+    both = set(old) & set(new)
+    changed = sorted(i for i in both if _content(old[i], config) != _content(new[i], config))
+    moved = sorted(
+        i
+        for i in both
+        if _label(old[i], config) != _label(new[i], config)
+        and _content(old[i], config) == _content(new[i], config)
     )
     by_group: dict[str, Counter] = {}
     for kind, ids, side in (
@@ -85,6 +101,8 @@ def diff_items(old: dict[str, dict], new: dict[str, dict], config: str) -> dict[
         "added": len(added),
         "removed": len(removed),
         "changed": len(changed),
+        # same question, options and answer; only the correct option's position differs
+        "moved": len(moved),
         "by_group": {g: dict(sorted(c.items())) for g, c in sorted(by_group.items())},
         "images": sorted(images),
         "added_ids": added,
@@ -129,7 +147,7 @@ def diff_folders(old: Path, new: Path) -> dict[str, Any]:
     report["options"] = _diff_dict(old_m.get("options", {}), new_m.get("options", {}))
     report["inputs"] = diff_inputs(old_m.get("inputs", []), new_m.get("inputs", []))
     report["identical"] = not any(
-        [*(report[c][k] for c in LABELS for k in ("added", "removed", "changed"))]
+        [*(report[c][k] for c in LABELS for k in ("added", "removed", "changed", "moved"))]
         + [report["versions"], report["options"], report["inputs"]]
     )
     return report
@@ -149,7 +167,10 @@ def summary(report: dict[str, Any], max_images: int = 20) -> str:
             lines.append(f"  {name}: {key}: {a} -> {b}")
     for config, title in (("mcq", "MSG-MCQ"), ("conv", "MSG-Conv")):
         d = report[config]
-        lines.append(f"{title}: {d['added']} added, {d['removed']} removed, {d['changed']} changed")
+        lines.append(
+            f"{title}: {d['added']} added, {d['removed']} removed, {d['changed']} changed"
+            + (f" ({d['moved']} more with the answer at another position)" if d["moved"] else "")
+        )
         for group, counts in d["by_group"].items():
             shown = ", ".join(f"{k} {n}" for k, n in counts.items())
             lines.append(f"  {group}: {shown}")
