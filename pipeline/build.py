@@ -114,7 +114,9 @@ def options_arg(state: BuildState) -> tuple:
 
 def release_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
     """--mcq-size: the fixed-size selection from the balanced pool (after every partition)."""
-    return release_plan_stage(state.layout, state.num_partitions, state.options)
+    return release_plan_stage(
+        state.layout, state.num_partitions, state.options, state.results[RELEASE_UNITS_STAGE]
+    )
 
 
 def conv_release_plan(state: BuildState, progress: Progress) -> dict[str, Any]:

@@ -11,7 +11,7 @@ Without --mcq-size every step does nothing and the balanced pool is published.""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,14 @@ from pipeline.errors import InputError
 from pipeline.hashing import stable_hash64
 from pipeline.mcq.balance import BALANCED_STAGE, UNIT_COLUMNS, UNITS_SCHEMA, rotate_column, unit_row
 from pipeline.mcq.balance_plan import DISTRACTOR_COLUMNS, TEXT_COLUMNS, Codes
-from pipeline.mcq.release_plan import DROP, Candidates, select
+from pipeline.mcq.release_plan import (
+    DROP,
+    Candidates,
+    area_bin,
+    preference_tuple,
+    select,
+    windows,
+)
 from pipeline.mcq.stage import skips_file
 from pipeline.parquet_io import (
     read_json_file,
@@ -44,8 +51,9 @@ RELEASE_SCHEMA = pa.schema(
         ("scene", pa.uint64()),
         ("fact", pa.uint64()),
         ("tie", pa.uint64()),
-        ("area", pa.float64()),
+        ("area_bin", pa.int32()),
         ("skips", pa.int32()),
+        ("row", pa.int64()),  # the item's place in its balanced partition
     ]
 )
 
@@ -68,15 +76,35 @@ def area_share(row: dict[str, Any]) -> float:
     return float(box[2] * box[3]) / float(row["width"] * row["height"])
 
 
-def release_row(row: dict[str, Any], seed: int, skips: dict[str, int]) -> dict[str, Any]:
+def release_row(
+    row: dict[str, Any], seed: int, skips: dict[str, int], place: int = 0
+) -> dict[str, Any]:
     return unit_row(row) | {
         "source": row["image_source"],
         "scene": stable_hash64("scene", row["scene_id"]),
         "fact": stable_hash64("fact", fact_key(row)),
         "tie": stable_hash64(seed, "release", row["id"]),
-        "area": area_share(row),
+        "area_bin": area_bin(area_share(row)),
         "skips": skips.get(row["scene_id"], 0),
+        "row": place,
     }
+
+
+def cell_name(row: dict[str, Any]) -> str:
+    return f"{row['aspect']}/{row['form']}/{row['source']}"
+
+
+def best_of_cells(rows: list[dict[str, Any]], limit: dict[str, int]) -> list[dict[str, Any]]:
+    """Per (aspect, form, source), its `limit[aspect/form]` most preferred rows (an aspect
+    or form without a quota: none), in their original order."""
+    by_cell: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_cell[cell_name(row)].append(row)
+    kept: list[dict[str, Any]] = []
+    for cell, members in by_cell.items():
+        members.sort(key=lambda r: preference_tuple(r["skips"], r["area_bin"], r["tie"]))
+        kept.extend(members[: limit.get(cell.rsplit("/", 1)[0], 0)])
+    return sorted(kept, key=lambda r: r["row"])
 
 
 # -- the three steps ----------------------------------------------------------------------
@@ -89,14 +117,19 @@ def release_units_stage(layout, part: int, options: BuildOptions) -> dict[str, A
     )
     found = skips_file(layout, part)
     skips = read_json_file(found) if found.exists() else {}
-    out = [release_row(r, options.seed, skips) for r in rows]
-    write_table(layout.part_file(RELEASE_UNITS_STAGE, part, ".parquet"), out, RELEASE_SCHEMA)
-    return {"part": part, "items": len(rows)}
+    out = [release_row(r, options.seed, skips, k) for k, r in enumerate(rows)]
+    pool = Counter(cell_name(r) for r in out)
+    best = best_of_cells(out, windows(options.mcq_size, options.mcq_aspect_shares))
+    write_table(layout.part_file(RELEASE_UNITS_STAGE, part, ".parquet"), best, RELEASE_SCHEMA)
+    return {"part": part, "items": len(rows), "pool": dict(sorted(pool.items()))}
 
 
-def read_candidates(layout, num_partitions: int) -> tuple[Candidates, np.ndarray]:
-    """Every partition's selection columns, strings coded plan-wide; and the offsets of
-    the partitions in them."""
+def read_candidates(
+    layout, num_partitions: int, limit: dict[str, int]
+) -> tuple[Candidates, np.ndarray, np.ndarray]:
+    """Every partition's kept selection columns, strings coded plan-wide, cut to each
+    cell's best `limit` over all partitions (so the same for any partitioning); with each
+    candidate's partition and row in it."""
     codes = {column: Codes() for column in (*TEXT_COLUMNS, "source")}
     coded_as = {c: c for c in (*TEXT_COLUMNS, "source")} | dict.fromkeys(
         DISTRACTOR_COLUMNS, "answer"
@@ -109,17 +142,39 @@ def read_candidates(layout, num_partitions: int) -> tuple[Candidates, np.ndarray
             encoded = table.column(column).combine_chunks().dictionary_encode()
             mapping = codes[vocabulary].encode(encoded.dictionary.to_pylist())
             part[column] = mapping[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int32)
-        for column in ("scene", "fact", "tie", "area", "skips", "leader", "leader_key"):
+        for column in ("scene", "fact", "tie", "area_bin", "skips", "leader", "leader_key", "row"):
             part[column] = table.column(column).to_numpy()
+        part["part"] = np.full(table.num_rows, p, dtype=np.int64)
         parts.append(part)
-    offsets = np.cumsum([0, *(len(p["scene"]) for p in parts)])
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    keep = _best_overall(joined, codes, limit)
+    joined = {k: v[keep] for k, v in joined.items()}
+    part_of, row_of = joined.pop("part"), joined.pop("row")
     offered = np.stack([joined.pop(c) for c in DISTRACTOR_COLUMNS], axis=1)
     candidates = Candidates(names={k: v.names for k, v in codes.items()}, offered=offered, **joined)
-    return candidates, offsets
+    return candidates, part_of, row_of
 
 
-def release_plan_stage(layout, num_partitions: int, options: BuildOptions) -> dict[str, Any]:
+def _best_overall(
+    columns: dict[str, np.ndarray], codes: dict[str, Codes], limit: dict[str, int]
+) -> np.ndarray:
+    """Indices (in order) of each cell's best `limit[aspect/form]` candidates."""
+    cell = columns["aspect"].astype(np.int64) * (len(codes["form"].names) + 1) + columns["form"]
+    cell = cell * (len(codes["source"].names) + 1) + columns["source"]
+    order = np.lexsort(
+        (columns["tie"], -columns["area_bin"].astype(np.int64), columns["skips"], cell)
+    )
+    sorted_cell = cell[order]
+    place = np.arange(len(order)) - np.searchsorted(sorted_cell, sorted_cell)
+    aspects, forms = codes["aspect"].names, codes["form"].names
+    pairs = zip(columns["aspect"][order].tolist(), columns["form"][order].tolist(), strict=True)
+    cap = np.array([limit.get(f"{aspects[a]}/{forms[f]}", 0) for a, f in pairs], dtype=np.int64)
+    return np.sort(order[place < cap])
+
+
+def release_plan_stage(
+    layout, num_partitions: int, options: BuildOptions, unit_results: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Step 2 (driver): choose, write each partition's actions, then the report (last, so a
     run killed while choosing chooses again, to the same result)."""
     if options.mcq_size is None:
@@ -130,17 +185,24 @@ def release_plan_stage(layout, num_partitions: int, options: BuildOptions) -> di
             raise InputError(
                 "--mcq-size", "a fixed-size release has one item per fact: not with --circular"
             )
-        candidates, offsets = read_candidates(layout, num_partitions)
+        limit = windows(options.mcq_size, options.mcq_aspect_shares)
+        candidates, part_of, row_of = read_candidates(layout, num_partitions, limit)
+        pool: Counter = Counter()
+        for result in unit_results:
+            pool.update({tuple(k.split("/")): n for k, n in result["pool"].items()})
         chosen = select(
             candidates,
             options.mcq_size,
+            pool,
             shares=options.mcq_aspect_shares,
             per_image=options.mcq_per_image,
             head_share=options.head_share,
             strict=options.strict_size,
         )
         for p in range(num_partitions):
-            actions = chosen.actions[offsets[p] : offsets[p + 1]]
+            actions = np.full(unit_results[p]["items"], DROP, dtype=np.int8)
+            mine = part_of == p
+            actions[row_of[mine]] = chosen.actions[mine]
             write_json(
                 layout.part_file(RELEASE_PLAN_STAGE, p, ".json"), {"actions": actions.tolist()}
             )

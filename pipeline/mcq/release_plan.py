@@ -64,7 +64,7 @@ class Candidates:
     scene: np.ndarray  # uint64 hash of the scene id
     fact: np.ndarray  # uint64 hash of (scene, aspect, referent set, value)
     tie: np.ndarray  # uint64 seeded hash of the item id
-    area: np.ndarray  # referent box's share of the image (1.0: the whole image)
+    area_bin: np.ndarray  # referent's share of the image, in bins (area_bin below)
     skips: np.ndarray  # facts or items skipped in the item's image
     leader: np.ndarray
     leader_key: np.ndarray
@@ -155,11 +155,35 @@ def integerize(ideal: dict[tuple, float], total: int) -> dict[tuple, int]:
 
 
 # -- units ---------------------------------------------------------------------------------
-def preference(c: Candidates, bin_factor: float) -> np.ndarray:
-    """An int64 sort key per item, lower first: fewer skips in the image, then a larger
-    referent (in bins of `bin_factor`), then the seeded hash."""
-    area_bin = np.floor(np.log(np.maximum(c.area, 1e-9)) / math.log(bin_factor)).astype(np.int64)
-    order = np.lexsort((c.tie, -area_bin, c.skips))
+def area_bin(area: float) -> int:
+    """A referent's share of the image in bins of release.toml's factor (whole image: 0)."""
+    factor = float(load_table("release")["release"]["area_bin_factor"])
+    return math.floor(math.log(max(area, 1e-9)) / math.log(factor))
+
+
+def preference_tuple(skips: int, bin_: int, tie: int) -> tuple[int, int, int]:
+    """The preference inside a quota, lower first: fewer skips in the image, then a larger
+    referent, then the seeded hash (what `preference` sorts by)."""
+    return skips, -bin_, tie
+
+
+def windows(size: int, shares: dict[str, float]) -> dict[str, int]:
+    """Aspect/form -> how many of a cell's best items can matter: release.toml's `window`
+    times the most its quota could be at first. Workers keep no more per cell and
+    partition, so the driver never holds the whole pool (the best `window` of a cell over
+    every partition lie in the union of each partition's best)."""
+    window = int(load_table("release")["release"]["window"])
+    forms = forms_of_aspects()
+    return {
+        f"{aspect}/{form}": window * math.ceil(size * share / len(forms[aspect])) + window
+        for aspect, share in aspect_shares(shares).items()
+        for form in forms.get(aspect, ())
+    }
+
+
+def preference(c: Candidates) -> np.ndarray:
+    """An int64 sort key per item (`preference_tuple`'s order), lower first."""
+    order = np.lexsort((c.tie, -c.area_bin.astype(np.int64), c.skips))
     key = np.empty(len(c), dtype=np.int64)
     key[order] = np.arange(len(c))
     return key
@@ -367,6 +391,7 @@ def assign_positions(c: Candidates, chosen: np.ndarray) -> np.ndarray:
 def select(
     c: Candidates,
     size: int,
+    pool: Counter,
     *,
     shares: dict[str, float],
     per_image: int,
@@ -376,9 +401,10 @@ def select(
     """The release: each candidate's action, and the report for the manifest and card."""
     if size < 1:
         raise InputError("--mcq-size", f"must be at least 1 (got {size})")
-    if size > len(c):
+    total = sum(pool.values())
+    if size > total:
         raise InputError(
-            "--mcq-size", f"{size} is larger than the balanced pool ({len(c)} MSG-MCQ items)"
+            "--mcq-size", f"{size} is larger than the balanced pool ({total} MSG-MCQ items)"
         )
     if per_image < 1:
         raise InputError("--mcq-per-image", f"must be at least 1 (got {per_image})")
@@ -387,11 +413,9 @@ def select(
         (names["aspect"][a], names["form"][f], names["source"][s])
         for a, f, s in zip(c.aspect.tolist(), c.form.tolist(), c.source.tolist(), strict=True)
     ]
-    pool = Counter(cell_of)
     ideal = ideal_cells(aspect_shares(shares), pool, size)
     first = integerize(ideal, size)
-    bin_factor = float(load_table("release")["release"]["area_bin_factor"])
-    key = preference(c, bin_factor)
+    key = preference(c)
     units, unit_key = make_units(c, key)
     unit_cell = [cell_of[u[0]] for u in units]
     fixed: dict[tuple, int] = {}
@@ -416,7 +440,7 @@ def select(
         fixed.update({k: got[k] for k in short})
     raise InputError(
         "--mcq-size",
-        f"the balanced pool ({len(c)} items) gives at most {sum(fixed.values())} under the "
+        f"the balanced pool ({total} items) gives at most {sum(fixed.values())} under the "
         f"release rules (one item per fact, at most {per_image} per image, the balance "
         "bounds): lower --mcq-size or raise --mcq-per-image",
     )
@@ -437,7 +461,7 @@ def _selection(
     cells = sorted(set(first) | set(quota))
     report = {
         "size": int(len(chosen)),
-        "pool": int(len(c)),
+        "pool": int(sum(pool.values())),
         "quotas": {
             "/".join(k): {
                 "quota": first.get(k, 0),
