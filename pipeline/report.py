@@ -23,6 +23,11 @@ def print_build_report(manifest: dict[str, Any], out: Path | str, quiet: bool = 
             dropped = balance.get("dropped_by_reason") or balance.get("dropped", {})
             for name, n in sorted(dropped.items()):
                 lines.append(f"  dropped by balancing {name}: {n}")
+            release = counts[section].get("release")
+            if release:  # --mcq-size / --conv-size: the pool, and quotas left unfilled
+                lines.append(f"  release: {release['size']} of a pool of {release['pool']}")
+                for name, n in release.get("shortfalls", {}).items():
+                    lines.append(f"  shortfall {name}: {n} short of its quota")
     quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())
     url = is_url(out)
     where = f"{str(out).rstrip('/')}/quarantine" if url else Path(out) / "quarantine"

@@ -35,15 +35,18 @@ RULES = (
     "at most one item per fact (image, referent set, aspect, value) and at most "
     "{per_image} items per image, spread over as many images as possible",
     "inside a quota, preferred: fewer skipped facts in the image, then a larger referent "
-    "(by factors of two of its share of the image), then a seeded hash",
-    "the balancing bounds hold on the release itself: answer head share per (aspect, form), "
-    "phrasing and question text; yes/no as often yes as no per asked value; option "
-    "priors; correct positions round-robin per aspect",
+    "(its share of the image, in bins of a factor {bin_factor}), then a seeded hash",
+    "the balancing bounds hold on the release itself: the answer head share per (aspect, "
+    "form) as on the pool, checked on the result; per phrasing and per question text "
+    "screened while choosing (flattening answers per question text); yes/no as often "
+    "yes as no per asked value and phrasing (items are chosen in yes/no pairs); correct "
+    "options at positions round-robin per aspect",
 )
 
 
 def rules(options: BuildOptions) -> list[str]:
-    return [r.format(per_image=options.mcq_per_image) for r in RULES]
+    factor = load_table("release")["release"]["area_bin_factor"]
+    return [r.format(per_image=options.mcq_per_image, bin_factor=factor) for r in RULES]
 
 
 def mcq_release_counts(
