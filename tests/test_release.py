@@ -179,3 +179,51 @@ def test_conv_size_picks_exactly_m_samples_per_kind_in_proportion(small, build):
     for kind, n in Counter(r["kind"] for r in chosen).items():
         assert abs(n - size * share[kind] / len(pool)) < 1
     assert read_manifest(out)["counts"]["conv"]["release"]["size"] == size
+
+
+def test_aspect_shares_from_the_toml_file(cli, real_inputs, tmp_path):
+    config = tmp_path / "release.toml"
+    config.write_text(
+        "[build]\nmcq_size = 120\nmcq_per_image = 3\n"
+        "mcq_aspect_shares = { color = 1, entity = 1 }\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, stdout, err = cli(
+        "build",
+        "--config",
+        config,
+        "--coco-instances",
+        real_inputs["instances"],
+        "--coco-captions",
+        real_inputs["captions"],
+        "--vg-dir",
+        real_inputs["vg_dir"],
+        "--tuning-fraction",
+        "0",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    items = items_of(out)
+    aspects = Counter(r["aspect"] for r in items)
+    assert len(items) == 120 and set(aspects) == {"color", "entity"}
+    assert max(Counter(r["scene_id"] for r in items).values()) <= 3
+    assert "release: 120 of a pool of" in stdout
+    manifest = read_manifest(out)
+    assert manifest["options"]["mcq_aspect_shares"] == {"color": 1, "entity": 1}
+    quotas = manifest["counts"]["mcq"]["release"]["quotas"]
+    # equal shares: each aspect's first quotas sum to half the size
+    for aspect in ("color", "entity"):
+        assert sum(q["quota"] for k, q in quotas.items() if k.startswith(aspect + "/")) == 60
+
+
+def test_unknown_aspect_in_the_shares_is_named():
+    from pipeline.mcq.release_plan import aspect_shares
+
+    with pytest.raises(InputError, match="texture"):
+        aspect_shares({"texture": 1.0})
+    shares = aspect_shares({})
+    assert abs(sum(shares.values()) - 1) < 1e-9
+    core = load_table("release")["release"]["core_aspects"]
+    assert len({round(shares[a], 9) for a in core}) == 1  # the six core aspects: equal
