@@ -227,3 +227,18 @@ def test_unknown_aspect_in_the_shares_is_named():
     assert abs(sum(shares.values()) - 1) < 1e-9
     core = load_table("release")["release"]["core_aspects"]
     assert len({round(shares[a], 9) for a in core}) == 1  # the six core aspects: equal
+
+
+def test_the_documented_9k_toml_is_a_valid_config(tmp_path):
+    from pipeline.config import resolve
+
+    text = (Path(__file__).parent.parent / "docs" / "release.md").read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "release-9k.toml"
+    config.write_text(example, encoding="utf-8")
+    options = resolve({}, config)
+    assert options.mcq_size == 9000 and options.mcq_per_image == 5
+    from pipeline.mcq.release_plan import aspect_shares
+
+    shares = aspect_shares(options.mcq_aspect_shares)
+    assert abs(sum(shares.values()) - 1) < 1e-9 and shares["color"] == 2 * shares["existence"]
