@@ -10,9 +10,9 @@ and why). Pure: no files, no Dask; `release.py` reads and writes around it.
    best "yes" and the i-th best "no" asking the same value in the same phrasing.
 3. A greedy fill, cells interleaved by how far along their quota each unit is, in passes
    allowing 1, 2, ... `per_image` items per image (spread over images first). A unit is
-   taken only if its fact is unused and every balance bound of the pool still holds with
-   it: each is "an answer's count <= max(1, floor(share x the group's size))", which only
-   loosens as the group grows, so what holds when a unit is taken holds at the end.
+   taken only if its fact is unused and the pool's head-share bounds (per (aspect, form),
+   phrasing and question text) allow it against the (aspect, form)'s quota; the exact
+   (aspect, form) bound is checked on the result (`violations`).
 4. A cell left short is first given first pick of the images (it may have lost them to
    other cells); short again, it keeps what it got (a named shortfall) and the rest of
    the size goes to the other cells in proportion to their shares; repeated until every
@@ -239,6 +239,38 @@ def make_units(c: Candidates, key: np.ndarray) -> tuple[list[tuple[int, ...]], l
 
 
 # -- balance bounds, checked as units are added ----------------------------------------------
+def bound_groups(c: Candidates, head_share: float) -> list[list[tuple[tuple, float]]]:
+    """Per candidate, the groups whose answers the pool's balancing bounds, with each
+    one's share (balance_plan.bounds_for): (aspect, form), phrasing, masked question
+    text, and for corrections the false value. An open form's share is its chance (one
+    over the aspect's distinct values among the candidates) plus the margin."""
+    forms, aspects = c.names["form"], c.names["aspect"]
+    distinct = {
+        int(a): len(np.unique(c.value[c.aspect == a])) for a in np.unique(c.aspect).tolist()
+    }
+    out: list[list[tuple[tuple, float]]] = []
+    for i in range(len(c)):
+        a, f = int(c.aspect[i]), int(c.form[i])
+        form, aspect = forms[f], aspects[a]
+        if form in OPEN_FORMS:
+            share = text_share = min(1.0, 1.0 / max(1, distinct[a]) + OPEN_MARGIN)
+        else:
+            share = min(head_share, TEXT_SHARE.get(form, head_share))
+            if form == "mcq":
+                share = min(share, MCQ_ASPECT_SHARE.get(aspect, share))
+            text_share = TEXT_SHARE.get(form, head_share)
+        groups = [
+            (("aspect_form", a, f), share),
+            (("phrasing", a, f, int(c.frame[i])), share),
+            (("same_question", a, f, int(c.text[i])), text_share),
+        ]
+        if form == "correction":
+            groups.append((("per_false_value", a, f, int(c.frame[i]), int(c.asked[i])), share))
+        out.append(groups)
+
+    return out
+
+
 class Bounds:
     """A quick screen of the pool's balance bounds (balance_plan.bounds_for) on the growing
     release: per group, an answer's count <= max(1, floor(share * the group's end size at
@@ -246,34 +278,12 @@ class Bounds:
     option prior is not screened (its bound holds only once a group is large, so a running
     check would stall small groups): the release's leakage is measured instead (the card)."""
 
-    def __init__(self, c: Candidates, head_share: float, target: dict[tuple, int]) -> None:
+    def __init__(self, c: Candidates, groups: list, target: dict[tuple, int]) -> None:
         self.c = c
+        self.groups = groups  # per candidate: its (group, share) pairs (`bound_groups`)
         self.target = target  # (aspect code, form code) -> its quota: the group's end size
         self.count: Counter = Counter()  # (group, answer) -> items
         self.size: Counter = Counter()  # group -> items
-        forms, aspects = c.names["form"], c.names["aspect"]
-        distinct = {
-            int(a): len(np.unique(c.value[c.aspect == a])) for a in np.unique(c.aspect).tolist()
-        }
-        self.groups: list[list[tuple[tuple, float]]] = []
-        for i in range(len(c)):
-            a, f = int(c.aspect[i]), int(c.form[i])
-            form, aspect = forms[f], aspects[a]
-            if form in OPEN_FORMS:
-                share = text_share = min(1.0, 1.0 / max(1, distinct[a]) + OPEN_MARGIN)
-            else:
-                share = min(head_share, TEXT_SHARE.get(form, head_share))
-                if form == "mcq":
-                    share = min(share, MCQ_ASPECT_SHARE.get(aspect, share))
-                text_share = TEXT_SHARE.get(form, head_share)
-            groups = [
-                (("aspect_form", a, f), share),
-                (("phrasing", a, f, int(c.frame[i])), share),
-                (("same_question", a, f, int(c.text[i])), text_share),
-            ]
-            if form == "correction":
-                groups.append((("per_false_value", a, f, int(c.frame[i]), int(c.asked[i])), share))
-            self.groups.append(groups)
 
     def fits(self, items: Iterable[int]) -> bool:
         c = self.c
@@ -304,7 +314,7 @@ def fill(
     unit_key: list[int],
     quota: dict[tuple, int],
     per_image: int,
-    head_share: float,
+    groups: list,
     first: frozenset = frozenset(),
 ) -> tuple[list[int], Counter]:
     """The items chosen for these quotas, and the count per cell; the cells in `first`
@@ -329,7 +339,7 @@ def fill(
     for (aspect, form, _), q in quota.items():
         if aspect in codes[0] and form in codes[1]:
             target[codes[0][aspect], codes[1][form]] += q
-    bounds = Bounds(c, head_share, target)
+    bounds = Bounds(c, groups, target)
     got: Counter = Counter()
     facts: set[int] = set()
     per_scene: Counter = Counter()
@@ -363,13 +373,13 @@ def fill(
     return sorted(chosen), got
 
 
-def violations(c: Candidates, chosen: list[int], key: np.ndarray, bounds: Bounds) -> set[int]:
+def violations(c: Candidates, chosen: list[int], key: np.ndarray, groups: list) -> set[int]:
     """The chosen items beyond the pool's own (aspect, form) head-share bound
     (balance_plan.head_cap on the release's counts), worst preference first. The running
     screen holds it whenever the (aspect, form) fills its quota; this catches the rest."""
     by_group: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i in sorted(chosen, key=lambda i: key[i]):
-        group, share = bounds.groups[i][0]  # ("aspect_form", aspect, form)
+        group, share = groups[i][0]  # ("aspect_form", aspect, form)
         by_group[group, share][int(c.answer[i])].append(i)
     dropped: set[int] = set()
     for (_, share), answers in by_group.items():
@@ -388,13 +398,13 @@ def fill_balanced(
     key: np.ndarray,
     quota: dict[tuple, int],
     per_image: int,
-    head_share: float,
+    groups: list,
     first: frozenset,
 ) -> tuple[list[int], Counter]:
     """`fill`, less what the exact bound drops (its cells come back short, and the caller
     lowers their quotas, against which the running screen is then exact)."""
-    chosen, got = fill(c, units, unit_cell, unit_key, quota, per_image, head_share, first)
-    dropped = violations(c, chosen, key, Bounds(c, head_share, {}))
+    chosen, got = fill(c, units, unit_cell, unit_key, quota, per_image, groups, first)
+    dropped = violations(c, chosen, key, groups)
     cell_of = {i: unit_cell[u] for u, items in enumerate(units) for i in items}
     for i in dropped:
         got[cell_of[i]] -= 1
@@ -441,6 +451,7 @@ def select(
     ideal = ideal_cells(aspect_shares(shares), pool, size)
     first = integerize(ideal, size)
     key = preference(c)
+    groups = bound_groups(c, head_share)
     units, unit_key = make_units(c, key)
     unit_cell = [cell_of[u[0]] for u in units]
     fixed: dict[tuple, int] = {}
@@ -452,7 +463,7 @@ def select(
             break
         quota = fixed | (integerize(free, left) if left > 0 else dict.fromkeys(free, 0))
         chosen, got = fill_balanced(
-            c, units, unit_cell, unit_key, key, quota, per_image, head_share, frozenset(ahead)
+            c, units, unit_cell, unit_key, key, quota, per_image, groups, frozenset(ahead)
         )
         short = {k for k, q in quota.items() if got[k] < q}
         if short - ahead - set(fixed):  # short for want of images, maybe: go first, retry
