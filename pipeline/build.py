@@ -42,6 +42,7 @@ from pipeline.mcq.release import (
 from pipeline.mcq.stage import mcq_stage
 from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
 from pipeline.progress import Progress
+from pipeline.publish.release_report import release_counts, release_facts
 from pipeline.runner import (
     BuildState,
     Stage,
@@ -150,14 +151,14 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
         "images_quarantined": len(image_problems),
     }
     if options.mcq_size is not None:
-        from pipeline.publish.release_report import mcq_release_counts
-
-        counts["mcq"]["release"] = mcq_release_counts(
-            results[RELEASE_PLAN_STAGE], results[RELEASE_STAGE], out, options
+        counts["mcq"]["release"] = release_counts(
+            results[RELEASE_PLAN_STAGE], results[RELEASE_STAGE]
         )
     if options.conv_size is not None:
         counts["conv"]["release"] = results[CONV_PLAN_STAGE]
     manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
+    if options.mcq_size is not None:  # rules and leakage: not counts (docs/release.md)
+        manifest["release"] = {"mcq": release_facts(out, options)}
     from pipeline.publish.card import write_dataset_card  # `datasets`: 0.6 s, needed here only
 
     write_dataset_card(out, manifest)

@@ -121,7 +121,7 @@ def test_release_leaks_no_more_than_the_pool(release, real_build):
     pool = blind_leakage(items_of(real_build), folds, 0)["overall"]["leakage"]
     ours = blind_leakage(items_of(release), folds, 0)["overall"]["leakage"]
     assert ours <= pool
-    reported = read_manifest(release)["counts"]["mcq"]["release"]["leakage"]["overall"]
+    reported = read_manifest(release)["release"]["mcq"]["leakage"]["overall"]
     assert reported == ours
     card = (release / "README.md").read_text(encoding="utf-8")
     assert f"overall {100 * ours:+.1f}" in card
@@ -242,3 +242,8 @@ def test_the_documented_9k_toml_is_a_valid_config(tmp_path):
 
     shares = aspect_shares(options.mcq_aspect_shares)
     assert abs(sum(shares.values()) - 1) < 1e-9 and shares["color"] == 2 * shares["existence"]
+
+
+def test_a_release_validates(cli, release):
+    code, out, err = cli("validate", release)
+    assert code == 0, err

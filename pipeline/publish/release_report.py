@@ -49,12 +49,18 @@ def rules(options: BuildOptions) -> list[str]:
     return [r.format(per_image=options.mcq_per_image, bin_factor=factor) for r in RULES]
 
 
-def mcq_release_counts(
-    plan_report: dict[str, Any], results: list[dict[str, Any]], out: FsPath, options: BuildOptions
-) -> dict[str, Any]:
+def release_counts(plan_report: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """`counts.mcq.release` (whole numbers only, as every count of the manifest): size,
+    pool, quotas, shortfalls and the composition, aspect/form/source -> items."""
     composition: Counter = Counter()
     for r in results:
         composition.update(r["composition"])
+    return plan_report | {"composition": dict(sorted(composition.items()))}
+
+
+def release_facts(out: FsPath, options: BuildOptions) -> dict[str, Any]:
+    """The manifest's `release.mcq`: the selection rules as the card states them, and the
+    text-only leakage of the published items by the audit's own measure."""
     items = [
         row
         for path in sorted((out / "data" / "mcq").iterdir(), key=lambda p: p.name)
@@ -63,10 +69,8 @@ def mcq_release_counts(
     ]
     folds = load_table("audit")["checks"]["blind_folds"]
     leakage = blind_leakage(items, folds, options.seed)
-    return plan_report | {
-        "per_image": options.mcq_per_image,
+    return {
         "rules": rules(options),
-        "composition": dict(sorted(composition.items())),
         "leakage": {
             "overall": (leakage["overall"] or {}).get("leakage"),
             "by_aspect": {a: s["leakage"] for a, s in leakage["by_aspect"].items()},
@@ -82,11 +86,12 @@ def release_section(manifest: dict[str, Any]) -> str:
     release = manifest.get("counts", {}).get("mcq", {}).get("release")
     if not release:
         return ""
+    facts = manifest.get("release", {}).get("mcq", {})
     lines = [
         f"MSG-MCQ here is a fixed-size release of **{release['size']} items**, chosen from a "
         f"balanced pool of {release['pool']} (`--mcq-size`, docs/release.md):",
         "",
-        *(f"- {rule}" for rule in release["rules"]),
+        *(f"- {rule}" for rule in facts.get("rules", [])),
         "",
         "| aspect | form | source | items | quota |",
         "| --- | --- | --- | ---: | ---: |",
@@ -101,7 +106,7 @@ def release_section(manifest: dict[str, Any]) -> str:
     if release["shortfalls"]:
         short = ", ".join(f"`{k}` ({n})" for k, n in release["shortfalls"].items())
         lines += [f"Quotas the pool could not fill (items missing): {short}.", ""]
-    leak = release["leakage"]
+    leak = facts.get("leakage", {})
     if leak.get("overall") is not None:
         by_aspect = ", ".join(f"{a} {100 * v:+.1f}" for a, v in leak["by_aspect"].items())
         lines.append(
