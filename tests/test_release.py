@@ -179,6 +179,7 @@ def test_conv_size_picks_exactly_m_samples_per_kind_in_proportion(small, build):
     for kind, n in Counter(r["kind"] for r in chosen).items():
         assert abs(n - size * share[kind] / len(pool)) < 1
     assert read_manifest(out)["counts"]["conv"]["release"]["size"] == size
+    assert f"fixed-size release of **{size} samples**" in (out / "README.md").read_text()
 
 
 def test_aspect_shares_from_the_toml_file(cli, real_inputs, tmp_path):

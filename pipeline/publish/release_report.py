@@ -83,9 +83,18 @@ def release_facts(out: FsPath, options: BuildOptions) -> dict[str, Any]:
 def release_section(manifest: dict[str, Any]) -> str:
     """The card's account of a fixed-size release ("" for a whole-pool build): size,
     rules, composition (aspect x form x source), shortfalls and text-only leakage."""
-    release = manifest.get("counts", {}).get("mcq", {}).get("release")
+    counts = manifest.get("counts", {})
+    conv = counts.get("conv", {}).get("release")
+    conv_line = (
+        f"MSG-Conv here is a fixed-size release of **{conv['size']} samples** from a pool of "
+        f"{conv['pool']} (`--conv-size`): per kind in proportion to the pool, in a seeded "
+        "order, spread over as many images as possible."
+        if conv
+        else ""
+    )
+    release = counts.get("mcq", {}).get("release")
     if not release:
-        return ""
+        return conv_line
     facts = manifest.get("release", {}).get("mcq", {})
     lines = [
         f"MSG-MCQ here is a fixed-size release of **{release['size']} items**, chosen from a "
@@ -114,4 +123,4 @@ def release_section(manifest: dict[str, Any]) -> str:
             f"folds over images; accuracy minus chance, in points): overall "
             f"{100 * leak['overall']:+.1f}; by aspect: {by_aspect}."
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", conv_line] if conv_line else lines)
