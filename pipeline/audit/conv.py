@@ -33,7 +33,9 @@ def load_conv(out: Path) -> list[dict[str, Any]]:
 
 def human_turns(sample: dict[str, Any]) -> list[str]:
     return [
-        t["value"].removeprefix("<image>\n") for t in sample["conversations"] if t["from"] == "human"
+        t["value"].removeprefix("<image>\n")
+        for t in sample["conversations"]
+        if t["from"] == "human"
     ]
 
 
@@ -80,7 +82,9 @@ def kind_metrics(samples: list[dict[str, Any]]) -> dict[str, Any]:
             "mean": round(sum(turns) / len(turns), 3) if turns else 0.0,
             "histogram": {str(k): v for k, v in sorted(Counter(turns).items())},
         },
-        "families_per_sample": round(sum(len(set(f)) for f in fams) / len(fams), 3) if fams else 0.0,
+        "families_per_sample": round(sum(len(set(f)) for f in fams) / len(fams), 3)
+        if fams
+        else 0.0,
         "repeated_family_samples": sum(len(set(f)) < len(f) for f in fams),
         "distinct_question_share": share(len(set(questions)), len(questions)),
         "distinct_question_share_regions_masked": share(
@@ -156,6 +160,8 @@ def sheet_samples(samples: list[dict[str, Any]], per_kind: int, seed: int) -> li
 
 def sample_boxes(sample: dict[str, Any], objects: dict[str, dict[str, Any]]) -> list[list[float]]:
     """The boxes of every object a sample's turns or sentences talk about."""
-    claims = [c for c in sample["turn_facts"] if c] + [c for cs in sample["sentence_facts"] for c in cs]
+    claims = [c for c in sample["turn_facts"] if c] + [
+        c for cs in sample["sentence_facts"] for c in cs
+    ]
     ids = sorted({i for c in claims for i in c["referent_object_ids"]})
     return [objects[i]["bbox"] for i in ids if i in objects and objects[i].get("bbox")]

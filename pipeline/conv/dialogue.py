@@ -86,7 +86,10 @@ class Planner:
         if fact is None:
             return False
         if fact.family == "entity_region":
-            asked = [*registry().family(fact.family).phrasings["mcq"], *self.t["region"][fact.family]]
+            asked = [
+                *registry().family(fact.family).phrasings["mcq"],
+                *self.t["region"][fact.family],
+            ]
             ask = fill(pick(self.rng, asked), fact.slots, fact.family, fact.value)
         else:
             ask = fill(
@@ -95,7 +98,9 @@ class Planner:
                 fact.family,
                 fact.value,
             )
-        answer = fill(pick(self.rng, self.t["answer"][fact.family]), fact.slots, fact.family, fact.value)
+        answer = fill(
+            pick(self.rng, self.t["answer"][fact.family]), fact.slots, fact.family, fact.value
+        )
         self._add(ask, answer, fact, moves_focus=True)
         return True
 
@@ -113,13 +118,21 @@ class Planner:
         same = self.rng.random() < self.t["same_name_share"]
         if same:
             ask_slots = slots | {"is": be(focus.name)}  # "the same glasses are"
-            ask = fill(pick(self.rng, self.t["follow_up"]["same_name"][fact.family]), ask_slots,
-                       fact.family, fact.value)  # fmt: skip
+            ask = fill(
+                pick(self.rng, self.t["follow_up"]["same_name"][fact.family]),
+                ask_slots,
+                fact.family,
+                fact.value,
+            )
         else:
             ask = fill(pick(self.rng, asked[fact.family]), slots, fact.family, fact.value)
         answer_slots = slots | {"ref": words["it"]}
-        answer = fill(pick(self.rng, self.t["follow_up"]["answer"][fact.family]), answer_slots,
-                      fact.family, fact.value)  # fmt: skip
+        answer = fill(
+            pick(self.rng, self.t["follow_up"]["answer"][fact.family]),
+            answer_slots,
+            fact.family,
+            fact.value,
+        )
         self._add(ask, answer, fact)
         return True
 

@@ -58,6 +58,14 @@ def _claim(fact: Fact, false_value: str | None) -> dict[str, Any]:
     }
 
 
+def _named(fact: Fact) -> list[str | None]:
+    """Names the fact's phrasing uses without a region: "the bus", "the cup ... the laptop"."""
+    ref = fact.slots.get("ref")
+    names = [fact.referent_name] if ref and "region" not in ref else []
+    ref2 = fact.slots.get("ref2")
+    return names + ([ref2.removeprefix("the ")] if ref2 else [])
+
+
 class SampleMaker:
     def __init__(
         self, scene: dict[str, Any], facts: list[Fact], seed: int, ctx: FactContext | None = None
@@ -68,9 +76,17 @@ class SampleMaker:
         talkable = set(phrasings()["families"])
         # A stable order that does not depend on generator order: by hash of the key.
         self.facts = sorted(
-            (f for f in facts if f.family in talkable),
+            (f for f in facts if f.family in talkable and self._names_hold(f)),
             key=lambda f: stable_hash64(seed, scene["scene_id"], f.key),
         )
+
+    def _names_hold(self, fact: Fact) -> bool:
+        """Every object the fact names without a region is the only one its name fits,
+        counting every box of every referent (FactContext.named_uniquely)."""
+        if self.ctx is None:
+            return True
+        named = [n for n in _named(fact) if n]
+        return all(self.ctx.named_uniquely(n) for n in named)
 
     def rng(self, *key: object) -> random.Random:
         return seeded_rng(self.seed, self.scene["scene_id"], *key)
