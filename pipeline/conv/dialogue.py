@@ -108,10 +108,19 @@ class Planner:
         focus = self.focus
         if focus is None:
             return False
-        asked = self.t["follow_up"]["pronoun"]
-        fact = self._choose([f for f in self.facts if f.family in asked and _about(f, focus)])
+        asked, anchored = self.t["follow_up"]["pronoun"], self.t["follow_up"]["anchor"]
+        fact = self._choose(
+            [
+                f
+                for f in self.facts
+                if (f.family in asked and _about(f, focus))
+                or (f.family in anchored and focus.ids & set(f.anchor_ids))
+            ]
+        )
         if fact is None:
             return False
+        if not _about(fact, focus):
+            return self._follow_anchor(fact, focus)
         words = focus.pronouns()
         slots = dict(fact.slots) | {k: v for k, v in words.items() if k != "is"}
         slots |= {"name": focus.name, "is": words["is"]}
@@ -130,6 +139,24 @@ class Planner:
         answer = fill(
             pick(self.rng, self.t["follow_up"]["answer"][fact.family]),
             answer_slots,
+            fact.family,
+            fact.value,
+        )
+        self._add(ask, answer, fact)
+        return True
+
+    def _follow_anchor(self, fact: Fact, focus: Focus) -> bool:
+        """Something else placed relative to the focus: the focus is said as it / them."""
+        slots = dict(fact.slots) | {"them": focus.pronouns()["them"]}
+        ask = fill(
+            pick(self.rng, self.t["follow_up"]["anchor"][fact.family]),
+            slots,
+            fact.family,
+            fact.value,
+        )
+        answer = fill(
+            pick(self.rng, self.t["follow_up"]["anchor_answer"][fact.family]),
+            slots,
             fact.family,
             fact.value,
         )
