@@ -288,3 +288,31 @@ def test_issue_bars_on_the_sample(samples, tuning_build, sample_name):
     assert conv["follow_up_share"] >= MIN_FOLLOW_UP_SHARE, conv
     assert conv["distinct_question_share"] >= MIN_DISTINCT_QUESTIONS, conv
     assert metrics["description"]["share"] >= MIN_DESCRIBED_SHARE, metrics["description"]
+
+
+# -- point 4: the audit report ---------------------------------------------------------------
+def test_the_audit_reports_conv_per_kind_with_a_sheet(tuning_build, sample_name, sample_folder,
+                                                        tmp_path):  # fmt: skip
+    import json
+    import shutil
+
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    shutil.copytree(tuning_build, out)
+    args = ["audit", str(out)]
+    if sample_name == "real":
+        args += ["--images-dir", str(sample_folder / "coco" / "val2017")]
+    assert main(args) == 0
+    metrics = json.loads((out / "audit" / "metrics.json").read_text())["conv"]
+    assert set(metrics["by_kind"]) == {"conversation", "region", "fact_check", "description"}
+    for m in metrics["by_kind"].values():
+        for key in ("turns_per_sample", "families_per_sample", "repeated_family_samples",
+                    "distinct_question_share", "distinct_1", "distinct_2"):  # fmt: skip
+            assert key in m
+    page = (out / "audit" / "report.html").read_text(encoding="utf-8")
+    section = page[page.index("MSG-Conv: conversations and descriptions") :]
+    assert section.count('<div class="card"><img') == len(metrics["sheet"])
+    if sample_name == "real":  # the real sample has images: a sheet of every kind
+        kinds = {k for k in ("conversation", "description") if f"· {k} ·" in section}
+        assert metrics["sheet"] and kinds == {"conversation", "description"}

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
 from pipeline.audit.labels import grammar_problems
+from pipeline.audit.pictures import data_uri, draw_thumbnail
 from pipeline.facts.referents import mask_regions
 from pipeline.hashing import stable_hash64
 from pipeline.publish.layout import IMAGE_COLUMN
@@ -165,3 +167,41 @@ def sample_boxes(sample: dict[str, Any], objects: dict[str, dict[str, Any]]) -> 
     ]
     ids = sorted({i for c in claims for i in c["referent_object_ids"]})
     return [objects[i]["bbox"] for i in ids if i in objects and objects[i].get("bbox")]
+
+
+def conv_sheet(
+    samples: list[dict[str, Any]],
+    scenes: list[dict[str, Any]],
+    load: Callable[[dict[str, Any]], bytes | None],
+    per_kind: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Cards for the report: sampled samples of each kind whose image is available, the
+    boxes of every object they talk about drawn, and their turns."""
+    objects = {s["scene_id"]: {o["object_id"]: o for o in s["objects"]} for s in scenes}
+    cache: dict[str, bytes | None] = {}
+
+    def image_of(sample: dict[str, Any]) -> bytes | None:
+        if sample["file_name"] not in cache:
+            cache[sample["file_name"]] = load(sample)
+        return cache[sample["file_name"]]
+
+    available = [s for s in samples if image_of(s) is not None]
+    cards = []
+    for s in sheet_samples(available, per_kind, seed):
+        boxes = sample_boxes(s, objects.get(s["scene_id"], {}))
+        try:
+            jpeg = draw_thumbnail(image_of(s), boxes)  # type: ignore[arg-type]
+        except Exception:  # an unreadable image: leave the card out, not the report
+            continue
+        cards.append(
+            {
+                "id": s["id"],
+                "kind": s["kind"],
+                "scene_id": s["scene_id"],
+                "boxes": len(boxes),
+                "turns": [(t["from"], t["value"]) for t in s["conversations"]],
+                "image": data_uri(jpeg),
+            }
+        )
+    return cards
