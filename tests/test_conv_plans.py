@@ -210,3 +210,27 @@ def test_the_audit_counts_repeats_follow_ups_and_grammar():
         "share": 1.0,
         "sentences_mean": metrics["description"]["sentences_mean"],
     }
+
+
+def test_a_name_any_box_of_another_referent_answers_to_is_not_said_without_a_region():
+    """'hand' fits a 'person' box (WordNet: a hired hand) grouped under a 'woman' referent:
+    the MCQ facts see one hand, prose must not say 'the hand'."""
+    objects = [
+        obj("vg/obj/1", "woman", (0, 0, 400, 900)),
+        obj("vg/obj/2", "person", (0, 5, 400, 890)),
+        obj("vg/obj/3", "hand", (600, 700, 100, 100), color={"brown"}),
+        obj("vg/obj/4", "scarf", (600, 100, 100, 100), color={"red"}),
+        obj("vg/obj/5", "cup", (800, 400, 100, 100), color={"white"}),
+    ]
+    s = scene(objects, "vg")
+    from pipeline.facts.context import make_context
+    from pipeline.facts.generators import family_facts
+
+    ctx = make_context(s, Stats(scene_stats([s])), OPTIONS)
+    spatial = family_facts(ctx, "spatial")
+    assert any("hand" in f.slots["ref"] + f.slots["ref2"] for f in spatial)  # MCQ's rule
+    assert not ctx.named_uniquely("hand") and ctx.named_uniquely("scarf")
+    for seed in range(10):
+        for sample in samples_for(seed, s):
+            for turn in sample["conversations"]:
+                assert "the hand" not in turn["value"].lower() or "region" in turn["value"]
