@@ -234,3 +234,34 @@ def test_a_name_any_box_of_another_referent_answers_to_is_not_said_without_a_reg
         for sample in samples_for(seed, s):
             for turn in sample["conversations"]:
                 assert "the hand" not in turn["value"].lower() or "region" in turn["value"]
+
+
+def test_every_conversation_template_uses_known_slots():
+    """A typo in a slot ({Count_word}) would only fail when that phrasing is drawn."""
+    import string
+
+    from pipeline.tables import load_table
+
+    known = set(
+        "ref Ref ref2 value is Is a_value a_is A_is count_word noun be Be plural category "
+        "direction box it It them its Its name side a_obj A_obj list List props statement "
+        "correct".split()
+    )
+
+    def templates(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, list):
+            for x in node:
+                yield from templates(x)
+        elif isinstance(node, dict):
+            for x in node.values():
+                yield from templates(x)
+
+    used = {
+        field
+        for text in templates(load_table("conversations"))
+        for _, field, _, _ in string.Formatter().parse(text)
+        if field
+    }
+    assert used <= known, sorted(used - known)
