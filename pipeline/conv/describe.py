@@ -14,7 +14,8 @@ from typing import Any
 from pipeline.conv.dialogue import pick, table
 from pipeline.facts.context import FactContext
 from pipeline.facts.model import Fact
-from pipeline.facts.referents import askable
+from pipeline.facts.generators import item_rules
+from pipeline.facts.referents import askable, spans_image
 from pipeline.facts.slots import direction_phrase, number_word, plural
 from pipeline.normalize.countability import COUNT, be_with_article, countability, with_article
 from pipeline.registry import registry
@@ -97,6 +98,8 @@ class Describer:
         visible objects answer to is said in the plural, with no number (VG is not
         exhaustive), and its claim names every one of them."""
         ctx = self.ctx
+        size = (ctx.scene["width"], ctx.scene["height"])
+        span = item_rules()["spatial"]["clarity"]["max_span"]
         by_name: dict[str, list] = defaultdict(list)
         for g in askable(ctx.groups):
             if not g.main["iscrowd"] and ctx.visible(g.main):
@@ -106,6 +109,8 @@ class Describer:
             if len(ctx.same_name(name)) != len(groups):
                 continue  # a related name ("person" beside "man") blurs what is meant
             area = max(g.main["bbox"][2] * g.main["bbox"][3] for g in groups)
+            # Things before stuff: a box spanning the image (wall, sky, floor) comes last.
+            stuff = all(spans_image(g.main["bbox"], *size, span) for g in groups)
             several = len(groups) > 1 and countability(name) == COUNT
             if len(groups) > 1 and not several:
                 continue
@@ -113,9 +118,10 @@ class Describer:
             verb = "are" if several else be_with_article(name)
             ids = [i for g in groups for i in g.ids]
             evidence = sorted({e for g in groups for e in g.evidence})
-            out.append((-area, name, (phrase, verb, claim("entity", name, name, ids), evidence)))
-        out.sort(key=lambda x: (x[0], x[1]))
-        return [x[2] for x in out[: self.t["max_listed"]]]
+            entry = (phrase, verb, claim("entity", name, name, ids), evidence)
+            out.append((stuff, -area, name, entry))
+        out.sort(key=lambda x: x[:3])
+        return [x[3] for x in out[: self.t["max_listed"]]]
 
     # -- details ---------------------------------------------------------------------------
     def attributes(self) -> list[Sentence]:
