@@ -13,8 +13,8 @@ from typing import Any
 
 from pipeline.conv.dialogue import pick, table
 from pipeline.facts.context import FactContext
-from pipeline.facts.model import Fact
 from pipeline.facts.generators import item_rules
+from pipeline.facts.model import Fact
 from pipeline.facts.referents import askable, spans_image
 from pipeline.facts.slots import direction_phrase, number_word, plural
 from pipeline.normalize.countability import COUNT, be_with_article, countability, with_article
