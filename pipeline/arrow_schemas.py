@@ -115,6 +115,9 @@ CONV = pa.schema(
         ("conversations", pa.list_(TURN)),
         ("evidence_ids", pa.list_(STR_LIST)),
         ("turn_facts", pa.list_(CLAIM)),
+        ("sentences", STR_LIST),
+        ("sentence_evidence", pa.list_(STR_LIST)),
+        ("sentence_facts", pa.list_(pa.list_(CLAIM))),
         ("split", pa.string()),
     ]
 )

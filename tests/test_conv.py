@@ -46,7 +46,8 @@ def oracle(sample_inputs) -> Oracle:
 
 def test_all_three_kinds_are_made_and_valid(conv_build):
     samples = rows(conv_build, "conv")
-    assert Counter(s["kind"] for s in samples).keys() == {"conversation", "region", "fact_check"}
+    kinds = {"conversation", "region", "fact_check", "description"}
+    assert Counter(s["kind"] for s in samples).keys() == kinds
     for s in samples:
         assert not problems("conv", s), (s["id"], problems("conv", s))
         turns = s["conversations"]
@@ -91,7 +92,12 @@ def test_a_vg_image_and_its_coco_twin_land_on_one_side(tmp_path):
 
 
 def _claims(samples):
+    """(sample, turn text, evidence, claim) per assistant turn; a description's claims are
+    per sentence (tests/test_conv_description.py re-checks them)."""
     for s in samples:
+        if s["kind"] == "description":
+            assert s["turn_facts"] == [None, None] and s["sentence_facts"]
+            continue
         for turn, evidence, claim in zip(
             s["conversations"], s["evidence_ids"], s["turn_facts"], strict=True
         ):

@@ -63,6 +63,12 @@ def test_llava_conv_round_trip(plain: Path, tmp_path: Path) -> None:
         assert sample["image"] == "coco/val2017/" + row["file_name"]
         assert sample["conversations"] == row["conversations"]
         assert sample["conversations"][0]["value"].startswith("<image>\n")
+    # A description (issue 22) is a two-turn LLaVA sample whose answer is its paragraph.
+    described = [r for r in CONV_ROWS if r["kind"] == "description"]
+    assert described
+    by_id = {s["id"]: s for s in samples}
+    for row in described:
+        assert by_id[row["id"]]["conversations"][1]["value"] == " ".join(row["sentences"])
 
 
 def test_llava_with_mcq_and_embedded_images(with_images: Path, tmp_path: Path) -> None:

@@ -96,6 +96,28 @@ def mcq_row(i: int, image_id: int | None = None, width: int = 64, height: int = 
 
 
 def conv_row(i: int, image_id: int | None = None, width: int = 64, height: int = 48) -> dict:
+    """A conversation, region or fact-check sample; every fourth a description."""
+    row = _dialogue_row(i, image_id, width, height)
+    if i % 4 != 3:
+        return row
+    claim = dict(row["turn_facts"][1])
+    sentences = ["The image shows a bus.", "The bus is red."]
+    entity = dict(claim, aspect="entity", value="bus")
+    return row | {
+        "kind": "description",
+        "conversations": [
+            {"from": "human", "value": f"<image>\nDescribe the image in detail. ({i})"},
+            {"from": "gpt", "value": " ".join(sentences)},
+        ],
+        "evidence_ids": [[], [f"vg/obj/{i}"]],
+        "turn_facts": [None, None],
+        "sentences": sentences,
+        "sentence_evidence": [[f"vg/obj/{i}"], [f"vg/obj/{i}"]],
+        "sentence_facts": [[entity], [claim]],
+    }
+
+
+def _dialogue_row(i: int, image_id: int | None = None, width: int = 64, height: int = 48) -> dict:
     image_id = 2000 + i % 3 if image_id is None else image_id
     return {
         "id": f"conv-{hex16('conv', i)}",
@@ -133,6 +155,9 @@ def conv_row(i: int, image_id: int | None = None, width: int = 64, height: int =
                 "false_value": None,
             },
         ],  # fmt: skip
+        "sentences": [],
+        "sentence_evidence": [],
+        "sentence_facts": [],
         "split": "train",
     }
 

@@ -97,8 +97,10 @@ def test_conversation_phrasings_name_registered_families():
     """MSG-Conv's phrasings are keyed by family: a renamed family would silently stop
     appearing in conversations."""
     conv = load_table("conversations")
-    named = set(conv["families"]) | set(conv["follow_up"]) | set(conv["region"])
+    named = set(conv["families"]) | set(conv["region"]) | set(conv["answer"])
     named |= set(conv["region_answer"])
+    for section in conv["follow_up"].values():  # pronoun, same_name, anchor, answers
+        named |= set(section)
     assert named <= set(registry().families), sorted(named - set(registry().families))
 
 

@@ -262,8 +262,57 @@ def _labels(metrics: dict[str, Any], limit: int) -> str:
     )
 
 
+def _conv(metrics: dict[str, Any], cards: list[dict[str, Any]]) -> str:
+    """MSG-Conv per kind (pipeline/audit/conv.py), and sampled samples with their boxes."""
+    conv = metrics.get("conv")
+    if not conv or not conv["samples"]:
+        return "<p>No MSG-Conv samples in this build.</p>"
+    rows = [
+        [
+            kind,
+            m["samples"],
+            m["turns_per_sample"]["mean"],
+            m["families_per_sample"],
+            m["repeated_family_samples"],
+            _percent(m["distinct_question_share"]),
+            _percent(m["distinct_question_share_regions_masked"]),
+            _percent(m["distinct_answer_share"]),
+            f"{m['distinct_2']['questions']} / {m['distinct_2']['answers']}",
+            f"{_percent(m['follow_up_share'])}% of {m['three_plus_turn_samples']}",
+        ]
+        for kind, m in conv["by_kind"].items()
+    ]
+    headers = ["kind", "samples", "turns / sample", "families / sample", "repeated family",
+               "distinct questions %", "… regions masked %", "distinct answers %",
+               "distinct-2 (q / a)", "follow-up (3+ turns)"]  # fmt: skip
+    d = conv["description"]
+    parts = [
+        _table(headers, rows),
+        f"<p>Descriptions: {d['described']} of {d['eligible_images']} tuning images with at "
+        f"least three objects ({_percent(d['share'])}%), {d['sentences_mean']} sentences on "
+        f"average. Grammar violations: {conv['grammar_violations']}.</p>",
+    ]
+    if not cards:
+        parts.append("<p>No images available: run with <code>--images-dir</code> to see them.</p>")
+    parts.append('<div class="sheet">')
+    for c in cards:
+        turns = "".join(
+            f"<div><b>{escape(who)}:</b> {escape(text)}</div>" for who, text in c["turns"]
+        )
+        parts.append(
+            f'<div class="card"><img src="{c["image"]}" alt="{escape(c["id"])}">'
+            f"<div><small>{escape(c['id'])} · {escape(c['scene_id'])} · {escape(c['kind'])} · "
+            f"{c['boxes']} box(es)</small></div>{turns}</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def render_report(
-    metrics: dict[str, Any], sheets: dict[str, list[dict[str, Any]]], settings: dict[str, Any]
+    metrics: dict[str, Any],
+    sheets: dict[str, list[dict[str, Any]]],
+    settings: dict[str, Any],
+    conv_cards: list[dict[str, Any]] | None = None,
 ) -> tuple[str, list[str]]:
     """(page, names of the charts drawn)."""
     charts, names = _charts(metrics, settings["top_answers"])
@@ -285,6 +334,8 @@ def render_report(
         + _labels(metrics, settings["max_rows"])
         + "<h2>Sheets: sampled items with the referent's box</h2>"
         + _sheets(sheets, list(metrics["balance"]))
+        + "<h2>MSG-Conv: conversations and descriptions</h2>"
+        + _conv(metrics, conv_cards or [])
         + "</body></html>\n"
     )
     return page, names

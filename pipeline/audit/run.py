@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from pipeline.audit import captions, gates, labels, leakage, pictures, stats
+from pipeline.audit import conv as conv_audit
 from pipeline.errors import InputError
 from pipeline.manifest import describe_file, output_files
 from pipeline.parquet_io import write_json
@@ -120,9 +121,20 @@ def run_audit(
         "images_available": bool(sheets),
         "by_aspect": {a: [c["id"] for c in cards] for a, cards in sheets.items()},
     }
+    # MSG-Conv, read as a data user reads it (pipeline/audit/conv.py).
+    samples = conv_audit.load_conv(out)
+    fraction = float(manifest.get("options", {}).get("tuning_fraction") or 0.0)
+    metrics["conv"] = conv_audit.conv_metrics(samples, scenes, fraction)
+    conv_cards: list = []
+    if images_dir is not None and images_dir.is_dir():
+        loader = pictures.folder_loader(images_dir)
+        per_kind = settings["report"]["sheet_items"]
+        seed = int(manifest.get("seed", 0) or 0)
+        conv_cards = conv_audit.conv_sheet(samples, scenes, loader, per_kind, seed)
+    metrics["conv"]["sheet"] = [c["id"] for c in conv_cards]
     folder = out / "audit"
     folder.mkdir(parents=True, exist_ok=True)
-    html_text, charts = render_report(metrics, sheets, settings["report"])
+    html_text, charts = render_report(metrics, sheets, settings["report"], conv_cards)
     metrics["charts"] = charts
     write_json(folder / "metrics.json", metrics)
     (folder / "report.html").write_text(html_text, encoding="utf-8")

@@ -68,6 +68,13 @@ class FactContext:
             self._same_name[name] = [g for g in self.groups if g.name in names]
         return self._same_name[name]
 
+    def named_uniquely(self, name: str) -> bool:
+        """One referent answers to `name` even counting every box of each referent: a
+        "woman" referent holding a "person" box answers to "hand" (WordNet: a hired hand
+        is a person) though its main name does not. Stricter than same_name, for prose
+        that names objects with no region to fall back on (MSG-Conv)."""
+        return sum(any(related(m["name"], name) for m in g.members) for g in self.groups) == 1
+
     @cached_property
     def _valued(self) -> dict[str, list[tuple[Referent, list[str]]]]:
         return {}

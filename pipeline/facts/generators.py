@@ -412,6 +412,7 @@ def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
                 referent_bbox=a.main["bbox"],
                 evidence=a.evidence + b.evidence + scene["evidence_ids"],
                 distractors=[Distractor(option=d, source="other_direction") for d in others],
+                anchor_ids=b.ids,
             )
         )
     return facts
@@ -477,6 +478,7 @@ def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
                 referent_bbox=s.main["bbox"],
                 evidence=[rel["relation_id"], *s.evidence, *o.evidence, *ctx.scene["evidence_ids"]],
                 distractors=cands,
+                anchor_ids=o.ids,
             )
         )
     return facts

@@ -35,6 +35,13 @@ class Fact:
     evidence: list[str]
     distractors: list[Distractor]
     pope_setting: str | None = None
+    # The second referent of a pair fact (spatial, relation): referent_ids lists both, and
+    # MSG-Conv needs to know which ids are the subject to follow one object across turns.
+    anchor_ids: list[str] = field(default_factory=list)
+
+    @property
+    def subject_ids(self) -> list[str]:
+        return [i for i in self.referent_ids if i not in self.anchor_ids]
 
     @property
     def aspect(self) -> str:

@@ -244,7 +244,9 @@ Fields of `mcq`: `question`, `options` (four for `form` = `mcq`, yes/no for `yes
 `fill_blank` / `correction`), `answer`, `answer_index`, `aspect`, `form`, `referent_*`,
 `evidence_ids`, `distractor_sources`, `group_id` and `rotation` (CircularEval copies of one
 question share a `group_id`). Fields of `conv`: `conversations` (LLaVA style `from` / `value`
-turns, the first starting with `<image>`), `kind`, and `evidence_ids` per turn."""
+turns, the first starting with `<image>`), `kind` (`conversation`, `region`, `fact_check`,
+`description`), and `evidence_ids` per turn; a `description` also lists its `sentences`,
+each with its `sentence_evidence` (annotation ids) and `sentence_facts`."""
 
 
 def render_card(
