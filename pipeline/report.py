@@ -44,6 +44,10 @@ def image_lines(counts: dict[str, Any]) -> list[str]:
     coverage = counts.get("image_coverage") or {}
     lines = ["images (distinct, per source):"] if coverage else []
     for source, c in coverage.items():
+        if c["not_searched"] == c["images"]:
+            lines.append(f"  {source}: {c['images']} images of {c['items']} items not embedded "
+                         "(no --images-dir)")  # fmt: skip
+            continue
         parts = [f"{c['embedded']} embedded", f"{c['missing']} missing"]
         parts += [f"{c[k]} {k.replace('_', ' ')}" for k in ("rejected", "not_searched") if c[k]]
         lines.append(
