@@ -280,9 +280,17 @@ def load_utils(folder: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 def test_lmms_eval_doc_to_visual_finds_images_or_names_file_and_variable(
-    plain: Path, split_images: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    plain: Path,
+    split_images: list[Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # The export says up front how many images a run would not find.
+    assert export(plain, "lmms-eval", tmp_path / "one", *folder_flags(split_images[:1])) == 0
+    assert "image(s) are not embedded and not in the image folders" in capsys.readouterr().out
     assert export(plain, "lmms-eval", tmp_path, *folder_flags(split_images)) == 0
+    assert "not in the image folders" not in capsys.readouterr().out
     folder = tmp_path / "msg_mcq"
     monkeypatch.delenv("MSG_IMAGES_DIR", raising=False)
     utils = load_utils(folder, {}, monkeypatch)

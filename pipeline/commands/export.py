@@ -95,6 +95,14 @@ def run(args: argparse.Namespace) -> int:
 
         result = export_lmms_eval(args.out, args.dest, args.dataset_path, args.images_dir)
         detail = f"aspects {', '.join(result['aspects']) or '(none)'}"
+        from pipeline.publish.export_images import unresolved_images
+        from pipeline.publish.image_folders import folders_for
+
+        unresolved = unresolved_images(args.out, folders_for(args.out, args.images_dir))
+        if unresolved:
+            print(f"msg export: note: {len(unresolved)} image(s) are not embedded and not in "
+                  f"the image folders (e.g. {unresolved[0]}); set MSG_IMAGES_DIR or pass "
+                  "--images-dir before running the task")  # fmt: skip
     else:
         from pipeline.publish.export_vlmevalkit import export_vlmevalkit
 

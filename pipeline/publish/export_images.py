@@ -117,3 +117,16 @@ class ImageFolderWriter:
     def absent(self) -> int:
         """Images the JSON names that are not in the image folder."""
         return sum(not present for present in self.done.values())
+
+
+def unresolved_images(out: Path, folders: ImageFolders) -> list[str]:
+    """MSG-MCQ file names neither embedded nor in the folders (what lmms-eval's
+    doc_to_visual would fail on), for the export to report before a run does."""
+    from pipeline.publish.layout import CONFIGS, iter_rows
+
+    missing: set[str] = set()
+    for row in iter_rows(out, CONFIGS["mcq"]):
+        if embedded_bytes(row) is None and row["file_name"] not in missing:
+            if find_file(row, folders) is None:
+                missing.add(row["file_name"])
+    return sorted(missing)
