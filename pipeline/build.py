@@ -80,6 +80,10 @@ def with_demo_sample(options: BuildOptions) -> BuildOptions:
 def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     if options.uses_demo_sample:
         options = with_demo_sample(options)
+    if options.images_dir:  # a missing folder or a clashing name stops the build up front
+        from pipeline.publish.image_folders import ImageFolders
+
+        ImageFolders(options.images_dir).check()
     state = prepare(options)
     progress.log(
         f"[build] {len(state.inputs.files)} input files, {state.num_partitions} partitions, "
@@ -140,7 +144,7 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
     options, out, results = state.options, state.out, state.results
     publish_scenes(state)
     write_quarantine(out, state.ledger)
-    image_problems = publish_shards(state)
+    image_problems, coverage = publish_shards(state)
     if image_problems:
         write_jsonl(out / "quarantine" / "images.jsonl", image_problems)
     counts = {
@@ -149,6 +153,7 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
         | {"balance": results[PLAN_STAGE]},
         "conv": sum_counts(results[published_stage(state, "conv")], "by_kind"),
         "images_quarantined": len(image_problems),
+        "image_coverage": coverage,
     }
     if options.mcq_size is not None:
         counts["mcq"]["release"] = release_counts(
@@ -198,30 +203,47 @@ def partition_tables(state, stage: str) -> Iterator[pa.Table]:
     return (read_table(path) for path in partition_files(state, stage))
 
 
-def publish_shards(state) -> list[dict[str, Any]]:
+def publish_shards(state) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """data/<config>/<split>-NNNNN-of-NNNNN.parquet for every config (an empty config still
-    gets one valid shard); with --images-dir, the checked image as the `datasets` feature."""
-    from pipeline.publish.images import image_feature_rows
+    gets one valid shard); with --images-dir, the checked image as the `datasets` feature.
+    Returns the items whose image was quarantined and the image coverage per source."""
+    from pipeline.publish.image_folders import ImageFolders
+    from pipeline.publish.images import ImageCoverage, image_feature_rows
     from pipeline.publish.shards import write_config_shards
 
-    options, problems = state.options, []
+    options, problems, coverage = state.options, [], ImageCoverage()
+    folders = ImageFolders(options.images_dir)
     for config in ("mcq", "conv"):
         stage = published_stage(state, config)
-        if options.images_dir is None:  # the tables as they are: no Python row objects
-            parts = partition_tables(state, stage)
+        if not folders:  # the tables as they are: no Python row objects
+            parts = counted_tables(partition_tables(state, stage), coverage)
         else:
             parts = (
-                image_feature_rows(p, options.images_dir, problems)
+                image_feature_rows(p, folders, problems, coverage)
                 for p in partition_rows(state, stage)
             )
         write_config_shards(
             state.out,
             config,
             parts,
-            with_image=options.images_dir is not None,
+            with_image=bool(folders),
             max_shard_bytes=options.max_shard_bytes,
         )
-    return [p.to_dict() for p in problems]
+    return [p.to_dict() for p in problems], coverage.to_dict()
+
+
+def counted_tables(tables: Iterator[pa.Table], coverage) -> Iterator[pa.Table]:
+    """The tables unchanged; their images, never looked up, counted per source."""
+    for table in tables:
+        if table.num_rows:
+            grouped = table.group_by("image_source").aggregate(
+                [("file_name", "count_distinct"), ("file_name", "count")]
+            )
+            for row in grouped.to_pylist():
+                coverage.add_counts(
+                    row["image_source"], row["file_name_count_distinct"], row["file_name_count"]
+                )
+        yield table
 
 
 def publish_scenes(state) -> None:

@@ -17,7 +17,8 @@ class BuildOptions:
     coco_instances: list[Path] = field(default_factory=list)
     coco_captions: list[Path] = field(default_factory=list)
     vg_dir: Path | None = None
-    images_dir: Path | None = None
+    # Folders of image files, searched by file name (COCO train2017 + val2017, VG_100K + ...).
+    images_dir: list[Path] = field(default_factory=list)
     out: Path | str = Path("outputs/demo")  # a local folder, or an fsspec URL (a str)
     seed: int = 0
     workers: int = 1
@@ -51,8 +52,8 @@ class BuildOptions:
         return not (self.coco_instances or self.coco_captions or self.vg_dir)
 
 
-PATH_LISTS = {"coco_instances", "coco_captions"}
-PATHS = {"vg_dir", "images_dir", "out"}
+PATH_LISTS = {"coco_instances", "coco_captions", "images_dir"}
+PATHS = {"vg_dir", "out"}
 # Options that decide where and how fast a build runs, never what it writes.
 EXECUTION_ONLY = {"workers", "scheduler", "quiet", "out"}
 

@@ -31,7 +31,32 @@ def print_build_report(manifest: dict[str, Any], out: Path | str, quiet: bool = 
     quarantined = sum(sum(c["quarantined"].values()) for c in manifest["records"].values())
     url = is_url(out)
     where = f"{str(out).rstrip('/')}/quarantine" if url else Path(out) / "quarantine"
-    lines.append(f"input records quarantined: {quarantined} (see {where})")
+    lines += image_lines(counts)
+    images_out = counts.get("images_quarantined", 0)
+    # Annotation records and items without their image are quarantined apart: say both.
+    lines.append(
+        f"quarantined: {quarantined} input records, {images_out} items without their image "
+        f"(see {where})"
+    )
     if not quiet:
         print("\n".join(lines))
     print(f"output: {out if url else Path(out).resolve()}")
+
+
+def image_lines(counts: dict[str, Any]) -> list[str]:
+    """Image coverage per source: of the distinct images the items use, how many are
+    embedded, missing from every --images-dir folder, rejected, or never looked up."""
+    coverage = counts.get("image_coverage") or {}
+    lines = ["images (distinct, per source):"] if coverage else []
+    for source, c in coverage.items():
+        if c["not_searched"] == c["images"]:
+            lines.append(f"  {source}: {c['images']} images of {c['items']} items not embedded "
+                         "(no --images-dir)")  # fmt: skip
+            continue
+        parts = [f"{c['embedded']} embedded", f"{c['missing']} missing"]
+        parts += [f"{c[k]} {k.replace('_', ' ')}" for k in ("rejected", "not_searched") if c[k]]
+        lines.append(
+            f"  {source}: {', '.join(parts)} of {c['images']} "
+            f"({c['items_embedded']} of {c['items']} items with their image)"
+        )
+    return lines

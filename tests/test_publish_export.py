@@ -55,12 +55,12 @@ def export(out: Path, fmt: str, dest: Path, *extra: str) -> None:
 
 
 def test_llava_conv_round_trip(plain: Path, tmp_path: Path) -> None:
-    export(plain, "llava", tmp_path, "--image-prefix", "coco/val2017/")
+    export(plain, "llava", tmp_path, "--image-prefix", "msg/")
     samples = json.loads((tmp_path / "msg_llava.json").read_text(encoding="utf-8"))
     assert [s["id"] for s in samples] == [r["id"] for r in CONV_ROWS]
     for sample, row in zip(samples, CONV_ROWS, strict=True):
         assert list(sample) == ["id", "image", "conversations"]
-        assert sample["image"] == "coco/val2017/" + row["file_name"]
+        assert sample["image"] == f"msg/{row['image_source']}/{row['file_name']}"
         assert sample["conversations"] == row["conversations"]
         assert sample["conversations"][0]["value"].startswith("<image>\n")
     # A description (issue 22) is a two-turn LLaVA sample whose answer is its paragraph.
@@ -83,7 +83,7 @@ def test_llava_with_mcq_and_embedded_images(with_images: Path, tmp_path: Path) -
         expected = "ABCD"[row["answer_index"]] if row["form"] == "mcq" else row["answer"]
         assert turns[1]["value"] == expected
     for sample in samples:  # LLaVA opens image_folder / image
-        with Image.open(tmp_path / sample["image"]) as img:
+        with Image.open(tmp_path / "images" / sample["image"]) as img:
             assert img.size == (64, 48)
 
 
@@ -187,9 +187,12 @@ def read_vlmevalkit(path: Path) -> pd.DataFrame:
 
 @pytest.mark.parametrize("embedded", [False, True])
 def test_vlmevalkit_tsv_round_trip(
-    plain: Path, with_images: Path, embedded: bool, tmp_path: Path
+    plain: Path, with_images: Path, images: Path, embedded: bool, tmp_path: Path
 ) -> None:
-    export(with_images if embedded else plain, "vlmevalkit", tmp_path)
+    if embedded:
+        export(with_images, "vlmevalkit", tmp_path)
+    else:  # VLMEvalKit hands image_path to the model as is: an absolute path that exists
+        export(plain, "vlmevalkit", tmp_path, "--images-dir", str(images))
     data = read_vlmevalkit(tmp_path / "MSG_MCQ.tsv")
     choice_rows = [r for r in MCQ_ROWS if r["form"] in ("mcq", "yes_no")]
     assert list(data["msg_id"]) == [r["id"] for r in choice_rows]
@@ -207,7 +210,8 @@ def test_vlmevalkit_tsv_round_trip(
             img = Image.open(io.BytesIO(base64.b64decode(line["image"])))
             assert img.size == (row["width"], row["height"])
         else:
-            assert line["image_path"] == row["file_name"]
+            assert line["image_path"] == str((images / row["file_name"]).resolve())
+            assert Path(line["image_path"]).is_file()
     if embedded:  # each image is stored once
         raw = pd.read_csv(tmp_path / "MSG_MCQ.tsv", sep="\t")
         assert sum(len(str(x)) > 64 for x in raw["image"]) == len(

@@ -163,11 +163,19 @@ def test_real_sample_images_decode_and_missing_ones_are_quarantined(
         assert {q["reason"] for q in quarantine} == {"image_missing"}
 
 
-def test_real_sample_exports(real: tuple[Path, Path, list[dict]], tmp_path: Path) -> None:
+def test_real_sample_exports(
+    real: tuple[Path, Path, list[dict]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out, _, _ = real
     import pandas as pd
 
-    assert main(["export", str(out), "--format", "vlmevalkit", "--dest", str(tmp_path)]) == 0
+    # Items whose image is found nowhere stop the export, named, unless left out on request.
+    vlm = ["export", str(out), "--format", "vlmevalkit", "--dest", str(tmp_path)]
+    assert main(vlm) == 2
+    err = capsys.readouterr().err
+    assert "not embedded and not found" in err and "--images-dir" in err
+    assert not (tmp_path / "MSG_MCQ.tsv").exists()
+    assert main([*vlm, "--skip-missing-images"]) == 0
     data = pd.read_csv(tmp_path / "MSG_MCQ.tsv", sep="\t")
     rows = [r for r in iter_rows(out, CONFIGS["mcq"]) if r["form"] in ("mcq", "yes_no")]
     with_image = [r for r in rows if r["image"] is not None]

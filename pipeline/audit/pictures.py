@@ -21,16 +21,17 @@ PER_IMAGE = 2  # at most this many items of one image on a sheet: variety
 ImageLoader = Callable[[dict[str, Any]], bytes | None]
 
 
-def folder_loader(images_dir: Path) -> ImageLoader:
-    """Images by file name inside a folder (refusing paths that lead outside it)."""
-    from pipeline.publish.images import resolve_image_path
+def folder_loader(images_dir: Path | list[Path]) -> ImageLoader:
+    """Images by file name inside one folder or several (refusing paths that lead outside)."""
+    from pipeline.publish.image_folders import ImageFolders
+
+    folders = ImageFolders(images_dir)
 
     def load(item: dict[str, Any]) -> bytes | None:
         try:
-            path = resolve_image_path(images_dir, item["file_name"])
-        except Exception:  # an unsafe name is the build's problem, not the report's
+            return folders.find(item["file_name"]).read_bytes()
+        except Exception:  # missing, unsafe or clashing: the build's problem, not the report's
             return None
-        return path.read_bytes() if path.is_file() else None
 
     return load
 

@@ -14,6 +14,7 @@ from pipeline.audit import conv as conv_audit
 from pipeline.errors import InputError
 from pipeline.manifest import describe_file, output_files
 from pipeline.parquet_io import write_json
+from pipeline.publish.image_folders import build_image_dirs
 from pipeline.publish.layout import IMAGE_COLUMN
 
 
@@ -97,7 +98,7 @@ def compute_metrics(
 
 
 def run_audit(
-    out: Path, images_dir: Path | None = None, thresholds: Path | None = None
+    out: Path, images_dir: Path | list[Path] | None = None, thresholds: Path | None = None
 ) -> dict[str, Any]:
     """Write the audit of `out`; returns the metrics (with `gates`)."""
     from pipeline.audit.report import render_report
@@ -109,13 +110,14 @@ def run_audit(
     settings = gates.load_settings(thresholds)
     items, scenes = load_items(out), load_scenes(out)
     metrics = compute_metrics(items, scenes, manifest, settings)
-    if images_dir is None and manifest.get("options", {}).get("images_dir"):
-        images_dir = Path(manifest["options"]["images_dir"])  # the build's own images
+    # The folders given, else the build's own images.
+    given = [images_dir] if isinstance(images_dir, Path) else images_dir
+    dirs = [d for d in (given or build_image_dirs(manifest)) if d.is_dir()]
     sheets: dict[str, list] = {}
-    if images_dir is not None and images_dir.is_dir():
+    if dirs:
         seed = int(manifest.get("seed", 0) or 0)
         per_aspect = settings["report"]["sheet_items"]
-        loader = pictures.folder_loader(images_dir)
+        loader = pictures.folder_loader(dirs)
         sheets = pictures.build_sheets(items, scenes, loader, per_aspect, seed)
     metrics["pictures"] = {
         "images_available": bool(sheets),

@@ -18,9 +18,11 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--images-dir",
+        action="append",
         type=local_path,
         default=None,
-        help="folder of the images (default: the build's own --images-dir, if any)",
+        metavar="DIR",
+        help="folder of the images, repeat for each (default: the build's own --images-dir)",
     )
     p.add_argument(
         "--thresholds",
@@ -40,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.out.is_dir():
         raise InputError(args.out, "output folder not found")
-    if args.images_dir is not None and not args.images_dir.is_dir():
-        raise InputError(args.images_dir, "images folder not found")
+    for folder in args.images_dir or ():
+        if not folder.is_dir():
+            raise InputError(folder, "images folder not found")
     metrics = run_audit(args.out, args.images_dir, args.thresholds)
     broken = [g for g in metrics["gates"] if not g["passed"]]
     for g in broken:

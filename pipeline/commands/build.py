@@ -46,9 +46,12 @@ def add_parser(subparsers) -> None:
     )
     a(
         "--images-dir",
+        action="append",
         type=local_path,
         metavar="DIR",
-        help="folder of image files (optional, local)",
+        default=[],
+        help="folder of image files, searched by file name; repeat for each folder "
+        "(COCO train2017 and val2017, VG_100K and VG_100K_2); optional, local",
     )
     a(
         "--out",

@@ -30,15 +30,30 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--images-dir",
+        action="append",
         type=local_path,
         metavar="DIR",
-        help="lmms-eval: folder of images when the dataset does not embed them",
+        help="folder of images the dataset does not embed, searched by file name; repeat "
+        "for each folder (default: the build's own --images-dir folders)",
+    )
+    p.add_argument(
+        "--link-images",
+        type=local_path,
+        metavar="DIR",
+        help="llava: make DIR the image folder: <image_source>/<file_name> symlinks to the "
+        "image folders' files (embedded images written as files); a missing image stops",
     )
     p.add_argument(
         "--image-prefix",
         default="",
         metavar="PREFIX",
-        help="llava: put before file names of images not embedded (e.g. coco/val2017/)",
+        help="llava: put before every image path (<image_source>/<file_name>)",
+    )
+    p.add_argument(
+        "--skip-missing-images",
+        action="store_true",
+        help="vlmevalkit: leave out (and count) items whose image is found nowhere, "
+        "instead of stopping",
     )
 
 
@@ -56,8 +71,22 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "llava":
         from pipeline.publish.export_llava import export_llava
 
-        result = export_llava(args.out, args.dest, args.include_mcq, args.image_prefix)
-        detail = f"{result['samples']} samples"
+        result = export_llava(
+            args.out,
+            args.dest,
+            args.include_mcq,
+            args.image_prefix,
+            args.link_images,
+            args.images_dir,
+        )
+        detail = (
+            f"{result['samples']} samples; image folder {result['image_folder']}: "
+            f"{result['images_written']} images written, {result['images_linked']} linked, "
+            f"{result['images_absent']} not in it"
+        )
+        if result["images_absent"]:
+            print("msg export: note: pass --link-images DIR (with --images-dir) to put every "
+                  "image in one folder for LLaVA's --image_folder")  # fmt: skip
         if args.include_mcq:
             print("msg export: note: MSG-MCQ is the evaluation set; do not train on it for "
                   "models you evaluate with it")  # fmt: skip
@@ -66,10 +95,18 @@ def run(args: argparse.Namespace) -> int:
 
         result = export_lmms_eval(args.out, args.dest, args.dataset_path, args.images_dir)
         detail = f"aspects {', '.join(result['aspects']) or '(none)'}"
+        from pipeline.publish.export_images import unresolved_images
+        from pipeline.publish.image_folders import folders_for
+
+        unresolved = unresolved_images(args.out, folders_for(args.out, args.images_dir))
+        if unresolved:
+            print(f"msg export: note: {len(unresolved)} image(s) are not embedded and not in "
+                  f"the image folders (e.g. {unresolved[0]}); set MSG_IMAGES_DIR or pass "
+                  "--images-dir before running the task")  # fmt: skip
     else:
         from pipeline.publish.export_vlmevalkit import export_vlmevalkit
 
-        result = export_vlmevalkit(args.out, args.dest)
+        result = export_vlmevalkit(args.out, args.dest, args.images_dir, args.skip_missing_images)
         detail = (
             f"{result['rows']} rows ({result['skipped_open_forms']} open-form items and "
             f"{result['skipped_no_image']} without an image left out)"

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import InputError
+
 SYSTEM_WORDNET = Path("/usr/share/wordnet")
 
 # lexnames(5WN): file number, lexicographer file, syntactic category (1 noun, 2 verb,
@@ -166,6 +168,24 @@ def _wordnet_loads() -> bool:
         return False
 
 
+class WordNetMissing(InputError):
+    """WordNet's data are nowhere NLTK looks and could not be put there: one line that says
+    what to install and what to run (from an installed package as from a checkout)."""
+
+    def __init__(self, data_dir: object, reasons: str) -> None:
+        super().__init__(
+            data_dir,
+            f"WordNet data missing ({reasons}); install the Debian packages wordnet-base "
+            "and wordnet-sense-index (or allow nltk.download), then run "
+            "`python -m pipeline.normalize.wordnet_setup`, or set NLTK_DATA to a folder "
+            "holding corpora/wordnet",
+        )
+        self.reasons = reasons
+
+    def __reduce__(self):  # raised in a Dask worker, rebuilt on the driver
+        return (type(self), (self.path, self.reasons))
+
+
 def ensure_wordnet() -> None:
     """Make `nltk.corpus.wordnet` loadable in this process, copying it in if needed."""
     if _wordnet_loads():
@@ -173,7 +193,10 @@ def ensure_wordnet() -> None:
     import nltk.data
 
     dest_root = target_data_dir()
-    install_wordnet(dest_root)  # raises RuntimeError with every reason on failure
+    try:
+        install_wordnet(dest_root)
+    except RuntimeError as exc:  # every reason, turned into the one line a user sees
+        raise WordNetMissing(dest_root, str(exc).removeprefix("WordNet unavailable: ")) from None
     if str(dest_root) not in nltk.data.path:
         nltk.data.path.insert(0, str(dest_root))
     if not _wordnet_loads():

@@ -108,6 +108,40 @@ Where a config has an `image` column, using an image means following that image'
 
 
 DEFAULT_CONFIG = "mcq"
+# The scenes the items were made from (`<out>/scenes/`, uploaded by `msg publish`) are a
+# config too, so that the card declares every Parquet file the repository holds.
+SCENES_CONFIG, SCENES_SPLIT, SCENES_PATTERN = "scenes", "scenes", "scenes/*.parquet"
+
+
+def scene_files(out: Path | FsPath) -> list[Path | FsPath]:
+    folder = location(out / "scenes")
+    if not folder.is_dir():
+        return []
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".parquet"))
+    return [out / "scenes" / n for n in names if not n.startswith((".", "_"))]
+
+
+def _scenes_entries(out: Path | FsPath) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The `scenes` config and its dataset_info, when the folder has scene files."""
+    files = scene_files(out)
+    if not files:
+        return None
+    meta = [parquet_file(p).metadata for p in files]
+    size = sum(m.row_group(i).total_byte_size for m in meta for i in range(m.num_row_groups))
+    features = Features.from_arrow_schema(parquet_file(files[0]).schema_arrow)
+    config = {
+        "config_name": SCENES_CONFIG,
+        "data_files": [{"split": SCENES_SPLIT, "path": SCENES_PATTERN}],
+    }
+    rows = sum(m.num_rows for m in meta)
+    info = {
+        "config_name": SCENES_CONFIG,
+        "features": features._to_yaml_list(),
+        "splits": [{"name": SCENES_SPLIT, "num_bytes": size, "num_examples": rows}],
+        "download_size": sum(location(p).size() for p in files),
+        "dataset_size": size,
+    }
+    return config, info
 
 
 def size_category(rows: int) -> str:
@@ -139,6 +173,10 @@ def card_data(out: Path | FsPath, counts: dict[str, Any]) -> DatasetCardData:
                 "dataset_size": c["bytes"],
             }
         )
+    scenes = _scenes_entries(out)
+    if scenes is not None:
+        configs.append(scenes[0])
+        infos.append(scenes[1])
     total = sum(counts[name]["rows"] for name in CONFIGS if name in counts)
     return DatasetCardData(
         language=["en"],
@@ -235,10 +273,11 @@ from datasets import load_dataset
 
 mcq = load_dataset("<repo-id or local folder>", "mcq", split="test")
 conv = load_dataset("<repo-id or local folder>", "conv", split="train")
+scenes = load_dataset("<repo-id or local folder>", "scenes", split="scenes")
 ```
 
-{image_note} `msg export` writes LLaVA training JSON, an lmms-eval task folder and a
-VLMEvalKit TSV from this folder.
+{image_note} The `scenes` config (split `scenes`) holds the scene each item was made
+from: its objects with boxes, names, synsets and attributes, relations and captions.
 
 Fields of `mcq`: `question`, `options` (four for `form` = `mcq`, yes/no for `yes_no`, none for
 `fill_blank` / `correction`), `answer`, `answer_index`, `aspect`, `form`, `referent_*`,
@@ -247,6 +286,52 @@ question share a `group_id`). Fields of `conv`: `conversations` (LLaVA style `fr
 turns, the first starting with `<image>`), `kind` (`conversation`, `region`, `fact_check`,
 `description`), and `evidence_ids` per turn; a `description` also lists its `sentences`,
 each with its `sentence_evidence` (annotation ids) and `sentence_facts`."""
+
+
+def _images_section(manifest: dict[str, Any], has_image: bool) -> str:
+    """Image coverage per source, from the manifest (distinct images the items use)."""
+    coverage = manifest.get("counts", {}).get("image_coverage") or {}
+    lines = [
+        "Items name their image by `image_source` (`coco` or `vg`), `file_name` and `url`. "
+        + (
+            "Where the build found an image (`msg build --images-dir`, once per folder), it is "
+            "embedded in the `image` column; items whose image was missing or rejected have "
+            "`image` = null and are listed in `quarantine/images.jsonl` with the reason."
+            if has_image
+            else "No image is embedded in this build (it was made without `--images-dir`)."
+        ),
+        "",
+    ]
+    if coverage:
+        lines += [
+            "| source | images | embedded | missing | rejected | not searched | items | items "
+            "with image |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for source, c in coverage.items():
+            cells = [c.get(k, 0) for k in ("images", "embedded", "missing", "rejected")]
+            cells += [c.get(k, 0) for k in ("not_searched", "items", "items_embedded")]
+            lines.append(f"| {source} | " + " | ".join(str(x) for x in cells) + " |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+EXPORTS = """\
+`msg export OUT --format FORMAT --dest DIR` (in the `msg-pipeline` package) writes files for
+other tools from this folder:
+
+| format | for | images |
+| --- | --- | --- |
+| `llava` | LLaVA training JSON (`msg_llava.json`; MSG-Conv, with `--include-mcq` MSG-MCQ too) | \
+`image` = `<image_source>/<file_name>` under one image folder: `DIR/images/` for embedded \
+images, or `--link-images FOLDER`, filled with symlinks to the `--images-dir` folders |
+| `lmms-eval` | an lmms-eval task folder (`msg_mcq/msg_mcq.yaml`, `utils.py`) | embedded \
+images; others from the folders in `MSG_IMAGES_DIR` (or `--images-dir`), else one error \
+naming the file and the variable |
+| `vlmevalkit` | a VLMEvalKit multiple-choice TSV (`MSG_MCQ.tsv`) | base64 when embedded or \
+found in `--images-dir`, else absolute paths that exist; a missing image stops the export \
+with the files' names |
+"""
 
 
 def render_card(
@@ -268,6 +353,8 @@ def render_card(
             "distractors; **MSG-Conv** is a fine-grained instruction-tuning set on images that "
             "never appear in MSG-MCQ.",
             "## Use\n\n" + _usage_section(has_image),
+            "## Images\n\n" + _images_section(manifest, has_image),
+            "## Exports\n\n" + EXPORTS.rstrip(),
             "## Contents\n\n" + _counts_section(counts),
             *([f"## Release selection\n\n{r}"] if (r := release_section(manifest)) else []),
             "## How it was built\n\n" + _build_section(manifest),

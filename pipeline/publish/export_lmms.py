@@ -9,6 +9,7 @@ Prompting and scoring are the source of `prompts.py`, copied in, so they match e
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 
 from pipeline.publish import prompts
 from pipeline.publish.counts import shard_counts
+from pipeline.publish.image_folders import folders_for
 from pipeline.publish.layout import CONFIGS
 
 TASK = "msg_mcq"
@@ -29,10 +31,30 @@ from collections import defaultdict
 
 {prompts_source}
 
-# Images not embedded in the dataset are read from this folder (by `file_name`).
-IMAGES_DIR = os.environ.get("MSG_IMAGES_DIR", {images_dir!r})
+# Images not embedded in the dataset are read from these folders, by `file_name` or as
+# `<image_source>/<file_name>` (the layout of `msg export --format llava --link-images`).
+# MSG_IMAGES_DIR overrides them: folders separated by os.pathsep.
+IMAGES_DIRS = [
+    d for d in os.environ.get("MSG_IMAGES_DIR", {images_dirs!r}).split(os.pathsep) if d
+]
 ASPECTS = {aspects!r}
 METRICS = ["overall", "circular"] + ASPECTS
+
+
+def msg_image_file(doc):
+    """The first folder's file for the item's image; one clear error if none has it."""
+    names = [os.path.join(doc.get("image_source") or "", doc["file_name"]), doc["file_name"]]
+    for folder in IMAGES_DIRS:
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                return path
+    raise FileNotFoundError(
+        f"MSG-MCQ item {{doc['id']}}: image {{doc['file_name']}} ({{doc.get('image_source')}}) is "
+        f"not embedded in the dataset and not in {{IMAGES_DIRS or 'any image folder'}}; set "
+        "MSG_IMAGES_DIR to the folder(s) holding it (separated by os.pathsep), or export with "
+        "`msg export --format lmms-eval --images-dir DIR` (repeatable)"
+    )
 
 
 def msg_doc_to_visual(doc):
@@ -40,7 +62,7 @@ def msg_doc_to_visual(doc):
     if image is None:
         from PIL import Image
 
-        image = Image.open(os.path.join(IMAGES_DIR, doc["file_name"]))
+        image = Image.open(msg_image_file(doc))
     return [image.convert("RGB")]
 
 
@@ -149,16 +171,22 @@ def task_config(dataset_path: str, aspects: list[str]) -> dict[str, Any]:
 
 
 def export_lmms_eval(
-    out: Path, dest: Path, dataset_path: str | None = None, images_dir: Path | None = None
+    out: Path,
+    dest: Path,
+    dataset_path: str | None = None,
+    images_dir: Path | list[Path] | None = None,
 ) -> dict[str, Any]:
-    """Write the task folder; `dataset_path` is a Hub id or a local folder (default: `out`)."""
+    """Write the task folder; `dataset_path` is a Hub id or a local folder (default: `out`);
+    `images_dir` the folder(s) of images the dataset does not embed (default: the build's)."""
+    given = [images_dir] if isinstance(images_dir, Path) else images_dir
+    folders = folders_for(out, given)
     aspects = sorted(shard_counts(out)["mcq"]["by_aspect_form"])
     folder = dest / TASK
     folder.mkdir(parents=True, exist_ok=True)
     source = inspect.getsource(prompts)
     utils = UTILS_TEMPLATE.format(
         prompts_source=source.split('"""', 2)[2].strip(),  # without the module docstring
-        images_dir=str(images_dir.resolve()) if images_dir else "",
+        images_dirs=os.pathsep.join(str(d.resolve()) for d in folders.dirs),
         aspects=aspects,
     )
     (folder / "utils.py").write_text(utils, encoding="utf-8")

@@ -5,14 +5,23 @@ is reported with a reason, for the build to write to its quarantine."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from pipeline.publish.image_folders import (
+    ImageFolders,
+    as_folders,
+    resolve_image_path,
+)
+from pipeline.publish.image_folders import ImageRejected as _Rejected
 from pipeline.publish.layout import IMAGE_COLUMN
+
+__all__ = ["ImageCoverage", "ImageProblem", "image_feature_rows", "resolve_image_path"]
 
 
 @dataclass(frozen=True)
@@ -34,36 +43,12 @@ class ImageProblem:
         }
 
 
-class _Rejected(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-def resolve_image_path(images_dir: Path, file_name: str) -> Path:
-    """The file for `file_name` inside `images_dir`; refuses absolute paths, `..` and
-    symlinks that lead outside the folder (a record must not read arbitrary files)."""
-    rel = PurePosixPath(file_name.replace("\\", "/"))
-    if not file_name or rel.is_absolute() or ".." in rel.parts or Path(file_name).is_absolute():
-        raise _Rejected("image_unsafe_path", f"file name {file_name!r} is not a relative path")
-    if "\x00" in file_name:  # the OS would cut the name there (and Python refuses it)
-        raise _Rejected("image_unsafe_path", f"file name {file_name!r} holds a NUL byte")
-    root = images_dir.resolve()
-    try:
-        path = (root / rel).resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before 3.13)
-        raise _Rejected("image_unreadable", f"{images_dir / rel}: {exc}") from None
-    if not path.is_relative_to(root):
-        raise _Rejected("image_unsafe_path", f"{file_name!r} leads outside {images_dir}")
-    return path
-
-
-def load_checked_image(images_dir: Path, file_name: str, width: int, height: int) -> bytes:
-    """The file's bytes, once Pillow has decoded it and its size matches the annotation."""
-    path = resolve_image_path(images_dir, file_name)
-    if not path.is_file():
-        raise _Rejected("image_missing", f"{images_dir / file_name} does not exist")
+def load_checked_image(
+    images: Path | Sequence[Path] | ImageFolders, file_name: str, width: int, height: int
+) -> bytes:
+    """The file's bytes, once Pillow has decoded it and its size matches the annotation.
+    `images` is one folder or several, searched by name (see image_folders)."""
+    path = as_folders(images).find(file_name)
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that: treat it as a bomb.
@@ -92,27 +77,74 @@ def load_checked_image(images_dir: Path, file_name: str, width: int, height: int
     return path.read_bytes()
 
 
+@dataclass
+class ImageCoverage:
+    """Per image source (coco, vg): the distinct images the items use and how many of them
+    are embedded, missing from every folder, or rejected for another reason; and the items
+    with and without their image. "not_searched" counts images of a build without
+    --images-dir. Reported in the build summary, the manifest and the card."""
+
+    images: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    items: Counter = field(default_factory=Counter)
+    unsearched: Counter = field(default_factory=Counter)  # source -> images
+
+    def add(self, source: str, file_name: str, status: str) -> None:
+        self.images.setdefault(source, {}).setdefault(status, set()).add(file_name)
+        self.items[(source, status)] += 1
+
+    def add_counts(self, source: str, images: int, items: int) -> None:
+        """Images never looked up (no --images-dir): counted, not named."""
+        self.images.setdefault(source, {})
+        self.unsearched[source] += images
+        self.items[(source, "not_searched")] += items
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for source in sorted(self.images):
+            per = self.images[source]
+            row = {
+                status: len(per.get(status, ())) for status in ("embedded", "missing", "rejected")
+            }
+            row["not_searched"] = self.unsearched[source]
+            row["images"] = sum(row.values())
+            row["items"] = sum(n for (s, _), n in self.items.items() if s == source)
+            row["items_embedded"] = self.items[(source, "embedded")]
+            out[source] = row
+        return out
+
+
+def _status(reason: str) -> str:
+    return "missing" if reason == "image_missing" else "rejected"
+
+
 def image_feature_rows(
     rows: Iterable[dict[str, Any]],
-    images_dir: Path,
+    images: Path | Sequence[Path] | ImageFolders,
     quarantine: list[ImageProblem],
+    coverage: ImageCoverage | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Each row with an `image` column ({bytes, path}, or None when its image is rejected;
-    the reason is appended to `quarantine`). Items of one image are usually adjacent, so
-    the last image checked is kept to avoid reading it again."""
+    the reason is appended to `quarantine`). `images` is one folder or several, searched
+    by file name. Items of one image are usually adjacent, so the last image checked is
+    kept to avoid reading it again."""
+    folders = as_folders(images)
+    coverage = coverage if coverage is not None else ImageCoverage()
     last_key: tuple[str, int, int] | None = None
     last: bytes | _Rejected | None = None
     for row in rows:
         key = (row["file_name"], row["width"], row["height"])
         if key != last_key:
             try:
-                last = load_checked_image(images_dir, *key)
+                last = load_checked_image(folders, *key)
             except _Rejected as rejected:
                 last = rejected
             last_key = key
+        source = row.get("image_source") or "unknown"
         if isinstance(last, _Rejected):
             quarantine.append(ImageProblem(row["id"], key[0], last.reason, last.detail))
+            coverage.add(source, key[0], _status(last.reason))
             image = None
         else:
+            coverage.add(source, key[0], "embedded")
             image = {"bytes": last, "path": key[0]}
         yield {**row, IMAGE_COLUMN: image}
