@@ -3,7 +3,9 @@
 The YAML loads the published dataset by Hub id or local path (`dataset_path`, config `mcq`);
 `utils.py` holds doc_to_visual / doc_to_text / doc_to_choice / doc_to_target,
 process_results and one aggregation per metric (overall, each aspect, CircularEval groups).
-Prompting and scoring are the source of `prompts.py`, copied in, so they match every export.
+Prompting is the source of `prompts.py`; judging is `msg evaluate`'s own (`evaluate/extract.py`,
+copied with its tables written out by `judge_source.py`), so an answer gets the same verdict
+in lmms-eval as in `msg evaluate`, and the task folder needs nothing of the project.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import yaml
 
 from pipeline.publish import prompts
 from pipeline.publish.counts import shard_counts
+from pipeline.publish.groups import has_rotations
+from pipeline.publish.judge_source import standalone_judge_source
 from pipeline.publish.layout import CONFIGS
 
 TASK = "msg_mcq"
@@ -29,10 +33,15 @@ from collections import defaultdict
 
 {prompts_source}
 
+
+# --- msg evaluate's judging (pipeline/evaluate/extract.py, generated copy) ---
+{judge_source}
+
 # Images not embedded in the dataset are read from this folder (by `file_name`).
 IMAGES_DIR = os.environ.get("MSG_IMAGES_DIR", {images_dir!r})
 ASPECTS = {aspects!r}
-METRICS = ["overall", "circular"] + ASPECTS
+# Whether the build has rotated copies (msg build --circular): CircularEval over group_id.
+CIRCULAR = {circular!r}
 
 
 def msg_doc_to_visual(doc):
@@ -59,18 +68,26 @@ def msg_doc_to_target(doc):
 
 def msg_process_results(doc, results):
     prediction = results[0] if results else ""
+    verdict = judge(doc, prediction)
     entry = {{
         "id": doc["id"],
         "aspect": doc["aspect"],
         "form": doc["form"],
         "group_id": doc["group_id"],
-        "correct": bool(is_correct(doc, prediction)),
+        "parsed": verdict.parsed,
+        "correct": verdict.correct,
+        "score": int(verdict.correct),  # lmms-eval's CLT standard error reads "score"
     }}
-    return {{metric: entry for metric in METRICS}}
+    # Only the metrics this item counts in: lmms-eval aggregates a metric only when some item
+    # returned it, so an aspect without items is left out of the results (never a NaN).
+    metrics = {{"overall": entry, doc["aspect"]: entry}}
+    if CIRCULAR and doc["form"] == "mcq":  # msg evaluate: CircularEval is over mcq items
+        metrics["circular"] = entry
+    return metrics
 
 
 def _accuracy(entries):
-    return sum(e["correct"] for e in entries) / len(entries) if entries else float("nan")
+    return sum(e["correct"] for e in entries) / len(entries)
 
 
 def msg_aggregate_overall(results):
@@ -82,7 +99,7 @@ def msg_aggregate_circular(results):
     groups = defaultdict(list)
     for e in results:
         groups[e["group_id"]].append(e["correct"])
-    return sum(all(v) for v in groups.values()) / len(groups) if groups else float("nan")
+    return sum(all(v) for v in groups.values()) / len(groups)
 
 
 def _aspect_aggregation(aspect):
@@ -113,9 +130,11 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_FunctionTag, _represent_function)
 
 
-def task_config(dataset_path: str, aspects: list[str]) -> dict[str, Any]:
+def task_config(dataset_path: str, aspects: list[str], circular: bool = False) -> dict[str, Any]:
+    """The task YAML; metrics: overall, circular (builds with rotations) and each aspect that
+    has items."""
     fn = _FunctionTag
-    metrics = ["overall", "circular", *aspects]
+    metrics = ["overall", *(["circular"] if circular else []), *aspects]
     return {
         "task": TASK,
         "dataset_path": dataset_path,
@@ -152,19 +171,28 @@ def export_lmms_eval(
     out: Path, dest: Path, dataset_path: str | None = None, images_dir: Path | None = None
 ) -> dict[str, Any]:
     """Write the task folder; `dataset_path` is a Hub id or a local folder (default: `out`)."""
-    aspects = sorted(shard_counts(out)["mcq"]["by_aspect_form"])
+    # Aspects with items only: an empty aspect gets no metric (lmms-eval would show NaN).
+    by_aspect = shard_counts(out)["mcq"]["by_aspect_form"]
+    aspects = sorted(a for a, forms in by_aspect.items() if sum(forms.values()))
+    circular = has_rotations(out)
     folder = dest / TASK
     folder.mkdir(parents=True, exist_ok=True)
     source = inspect.getsource(prompts)
     utils = UTILS_TEMPLATE.format(
         prompts_source=source.split('"""', 2)[2].strip(),  # without the module docstring
+        judge_source=standalone_judge_source().strip(),
+        circular=circular,
         images_dir=str(images_dir.resolve()) if images_dir else "",
         aspects=aspects,
     )
     (folder / "utils.py").write_text(utils, encoding="utf-8")
-    config = task_config(dataset_path or str(out.resolve()), aspects)
+    config = task_config(dataset_path or str(out.resolve()), aspects, circular)
     text = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     # PyYAML quotes explicitly tagged scalars; lmms-eval task files write them plain.
     text = re.sub(r"!function '([\w.]+)'", r"!function \1", text)
     (folder / f"{TASK}.yaml").write_text(text, encoding="utf-8")
-    return {"files": [folder / f"{TASK}.yaml", folder / "utils.py"], "aspects": aspects}
+    return {
+        "files": [folder / f"{TASK}.yaml", folder / "utils.py"],
+        "aspects": aspects,
+        "circular": circular,
+    }
