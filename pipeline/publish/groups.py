@@ -18,7 +18,8 @@ def group_sizes(out: Path) -> Counter[str]:
     sizes: Counter[str] = Counter()
     for path in shard_files(out, CONFIGS["mcq"]):
         for batch in parquet_file(path).iter_batches(columns=["id", "form", "group_id"]):
-            rows = zip(*(batch.column(c).to_pylist() for c in ("id", "form", "group_id")))
+            ids, forms, groups = (batch.column(c).to_pylist() for c in ("id", "form", "group_id"))
+            rows = zip(ids, forms, groups, strict=True)
             sizes.update(g or i for i, f, g in rows if f == CIRCULAR_FORM)
     return sizes
 

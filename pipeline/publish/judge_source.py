@@ -19,7 +19,7 @@ BEGIN = "# --- project tables (an exported copy replaces this block with literal
 END = "# --- end of project tables ---"
 FUTURE = "from __future__ import annotations\n"
 
-LITERAL_TABLES = '''\
+LITERAL_TABLES = """\
 # --- tables of the MSG build's rules, written out at export time (msg export) ---
 NUMBER_WORDS = {number_words}
 _SURFACE_INDEX = {surface_index}
@@ -44,7 +44,7 @@ def grounding(aspect):
     return _GROUNDING.get(aspect, "")
 
 
-# --- end of tables ---'''
+# --- end of tables ---"""
 
 
 def _literal(value: object) -> str:
