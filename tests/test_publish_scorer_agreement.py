@@ -5,6 +5,7 @@ paraphrases of it and wrong answers."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -133,3 +134,30 @@ def test_exported_utils_judges_every_real_item_like_msg_evaluate(
             word = _number_word(item["answer_value"])
             if word:  # "one" for 1
                 assert verdict[(key, word)], key
+
+
+def test_lmms_eval_metrics_equal_msg_evaluate_on_a_circular_build(
+    demo_inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Aggregated as lmms-eval does (each metric over the entries items returned for it), the
+    task's overall, circular and per-aspect scores are `msg evaluate`'s."""
+    from conftest import build_sample
+    from test_publish_vlmevalkit_pope import model_answers, msg_score
+
+    out = build_sample(demo_inputs, tmp_path / "out", circular=True)
+    items = load_items(out)
+    answers = model_answers(items, seed=4)
+    ours = msg_score(items, answers)
+    export_lmms_eval(out, tmp_path / "tasks")
+    spec = importlib.util.spec_from_file_location("utils", tmp_path / "tasks/msg_mcq/utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    assert utils.CIRCULAR
+    entries: dict[str, list] = {}
+    for item in items:
+        for metric, entry in utils.msg_process_results(item, [answers[item["id"]]]).items():
+            entries.setdefault(metric, []).append(entry)
+    got = {m: round(getattr(utils, f"msg_aggregate_{m}")(e), 6) for m, e in entries.items()}
+    assert got.pop("overall") == ours["overall"]["accuracy"]
+    assert got.pop("circular") == ours["circular"]["overall"]["accuracy"]
+    assert got == {a: s["accuracy"] for a, s in ours["by_aspect"].items()}
