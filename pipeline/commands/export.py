@@ -1,4 +1,5 @@
-"""`msg export OUT --format FORMAT --dest DIR`: files for LLaVA, lmms-eval and VLMEvalKit."""
+"""`msg export OUT --format FORMAT --dest DIR`: files for LLaVA, lmms-eval, VLMEvalKit and
+POPE."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import argparse
 from pipeline.errors import InputError
 from pipeline.storage import local_path
 
-HELP = "write LLaVA training JSON, an lmms-eval task folder or a VLMEvalKit TSV"
-FORMATS = ("llava", "lmms-eval", "vlmevalkit")
+HELP = "write LLaVA training JSON, an lmms-eval task folder, VLMEvalKit TSVs or POPE files"
+FORMATS = ("llava", "lmms-eval", "vlmevalkit", "pope")
 
 
 def add_parser(subparsers) -> None:
@@ -103,15 +104,47 @@ def run(args: argparse.Namespace) -> int:
             print(f"msg export: note: {len(unresolved)} image(s) are not embedded and not in "
                   f"the image folders (e.g. {unresolved[0]}); set MSG_IMAGES_DIR or pass "
                   "--images-dir before running the task")  # fmt: skip
+        if result["circular"]:
+            detail += "; circular over rotation groups"
+    elif args.format == "pope":
+        from pipeline.publish.export_pope import export_pope
+
+        result = export_pope(args.out, args.dest)
+        detail = _pope_detail(result["summary"])
     else:
         from pipeline.publish.export_vlmevalkit import export_vlmevalkit
 
         result = export_vlmevalkit(args.out, args.dest, args.images_dir, args.skip_missing_images)
-        detail = (
-            f"{result['rows']} rows ({result['skipped_open_forms']} open-form items and "
-            f"{result['skipped_no_image']} without an image left out)"
-        )
+        detail = _vlmevalkit_detail(result["summary"])
     for path in result["files"]:
         print(f"msg export: wrote {path}")
     print(f"msg export: {args.format}: {detail}")
     return 0
+
+
+def _counts(by: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in by.items()) or "none"
+
+
+def _vlmevalkit_detail(summary: dict) -> str:
+    """Rows per file and every item left out, by reason: never dropped silently."""
+    files = "; ".join(
+        f"{name}: {f['rows']} rows"
+        + (f" ({sum(f['left_out_no_image'].values())} without an image left out)"
+           if f["left_out_no_image"] else "")
+        for name, f in summary["files"].items()
+    )  # fmt: skip
+    gone = summary["not_exported"]
+    reasons = gone["by_reason"]
+    return (
+        f"{files}; items in no file: {gone['total']} (open forms: "
+        f"{_counts(reasons['open_form'])}; no image: {_counts(reasons['no_image'])})"
+    )
+
+
+def _pope_detail(summary: dict) -> str:
+    settings = "; ".join(
+        f"{s}: {v['questions']} questions ({v['labels']['yes']} yes, {v['labels']['no']} no)"
+        for s, v in summary["settings"].items()
+    )
+    return f"{settings}; not POPE items (other aspects and forms): {summary['not_pope']['total']}"

@@ -9,9 +9,23 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+# --- project tables (an exported copy replaces this block with literal tables) ---
 from pipeline.facts.slots import NUMBER_WORDS
 from pipeline.normalize.attributes import surface_index
 from pipeline.registry import direction_of_phrase, registry
+
+
+def attribute_aspects() -> tuple[str, ...]:
+    """The aspects whose words are mapped to canonical values ("grey" -> "gray")."""
+    return registry().attribute_aspects
+
+
+def grounding(aspect: str) -> str:
+    """How an aspect's answers are read: "count", "geometry", ... ("" when unknown)."""
+    return registry().grounding(aspect)
+
+
+# --- end of project tables ---
 
 YES = frozenset({"yes", "yeah", "yep", "true", "correct"})
 NO = frozenset({"no", "nope", "false", "incorrect"})
@@ -47,7 +61,7 @@ def tokens(text: str, aspect: str | None = None) -> list[str]:
     """Lower-case word tokens; decimals stay whole ("0.640" is not the count 0); attribute
     words mapped to the project's canonical values ("grey" -> "gray")."""
     out = _TOKEN.findall(text.lower())
-    if aspect in registry().attribute_aspects:
+    if aspect in attribute_aspects():
         out = [_canonical_token(aspect, t) for t in out]
     return out
 
@@ -87,7 +101,7 @@ def numbers_in(words: list[str]) -> set[str]:
 
 def value_of_option(aspect: str, option: str) -> str:
     """The value an option stands for: a direction phrase stands for its direction."""
-    if registry().grounding(aspect) == "geometry":
+    if grounding(aspect) == "geometry":
         return direction_of_phrase().get(option, option)
     return option
 
@@ -141,7 +155,7 @@ def _choose_option(item: dict[str, Any], text: str) -> str | None:
     if letter is not None:
         index = ord(letter.lower()) - ord("a")
         return options[index] if index < len(options) else None
-    if registry().grounding(aspect) == "count":
+    if grounding(aspect) == "count":
         said = numbers_in(words) & set(options)
         return said.pop() if len(said) == 1 else None
     return _mentioned_option(options, aspect, words)
@@ -184,7 +198,7 @@ def _judge_free(item: dict[str, Any], text: str) -> Judgement:
     words = tokens(text, aspect)
     if not words:
         return UNPARSED
-    if registry().grounding(aspect) == "count":
+    if grounding(aspect) == "count":
         said = numbers_in(words)
         ok = item["answer_value"] in said
         if item["form"] == "correction":

@@ -3,7 +3,9 @@
 The YAML loads the published dataset by Hub id or local path (`dataset_path`, config `mcq`);
 `utils.py` holds doc_to_visual / doc_to_text / doc_to_choice / doc_to_target,
 process_results and one aggregation per metric (overall, each aspect, CircularEval groups).
-Prompting and scoring are the source of `prompts.py`, copied in, so they match every export.
+Prompting is the source of `prompts.py`; judging is `msg evaluate`'s own (`evaluate/extract.py`,
+copied with its tables written out by `judge_source.py`), so an answer gets the same verdict
+in lmms-eval as in `msg evaluate`, and the task folder needs nothing of the project.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import yaml
 
 from pipeline.publish import prompts
 from pipeline.publish.counts import shard_counts
+from pipeline.publish.groups import has_rotations
 from pipeline.publish.image_folders import folders_for
+from pipeline.publish.judge_source import standalone_judge_source
 from pipeline.publish.layout import CONFIGS
 
 TASK = "msg_mcq"
@@ -31,6 +35,10 @@ from collections import defaultdict
 
 {prompts_source}
 
+
+# --- msg evaluate's judging (pipeline/evaluate/extract.py, generated copy) ---
+{judge_source}
+
 # Images not embedded in the dataset are read from these folders, by `file_name` or as
 # `<image_source>/<file_name>` (the layout of `msg export --format llava --link-images`).
 # MSG_IMAGES_DIR overrides them: folders separated by os.pathsep.
@@ -38,7 +46,8 @@ IMAGES_DIRS = [
     d for d in os.environ.get("MSG_IMAGES_DIR", {images_dirs!r}).split(os.pathsep) if d
 ]
 ASPECTS = {aspects!r}
-METRICS = ["overall", "circular"] + ASPECTS
+# Whether the build has rotated copies (msg build --circular): CircularEval over group_id.
+CIRCULAR = {circular!r}
 
 
 def msg_image_file(doc):
@@ -81,18 +90,26 @@ def msg_doc_to_target(doc):
 
 def msg_process_results(doc, results):
     prediction = results[0] if results else ""
+    verdict = judge(doc, prediction)
     entry = {{
         "id": doc["id"],
         "aspect": doc["aspect"],
         "form": doc["form"],
         "group_id": doc["group_id"],
-        "correct": bool(is_correct(doc, prediction)),
+        "parsed": verdict.parsed,
+        "correct": verdict.correct,
+        "score": int(verdict.correct),  # lmms-eval's CLT standard error reads "score"
     }}
-    return {{metric: entry for metric in METRICS}}
+    # Only the metrics this item counts in: lmms-eval aggregates a metric only when some item
+    # returned it, so an aspect without items is left out of the results (never a NaN).
+    metrics = {{"overall": entry, doc["aspect"]: entry}}
+    if CIRCULAR and doc["form"] == "mcq":  # msg evaluate: CircularEval is over mcq items
+        metrics["circular"] = entry
+    return metrics
 
 
 def _accuracy(entries):
-    return sum(e["correct"] for e in entries) / len(entries) if entries else float("nan")
+    return sum(e["correct"] for e in entries) / len(entries)
 
 
 def msg_aggregate_overall(results):
@@ -104,7 +121,7 @@ def msg_aggregate_circular(results):
     groups = defaultdict(list)
     for e in results:
         groups[e["group_id"]].append(e["correct"])
-    return sum(all(v) for v in groups.values()) / len(groups) if groups else float("nan")
+    return sum(all(v) for v in groups.values()) / len(groups)
 
 
 def _aspect_aggregation(aspect):
@@ -135,9 +152,11 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_FunctionTag, _represent_function)
 
 
-def task_config(dataset_path: str, aspects: list[str]) -> dict[str, Any]:
+def task_config(dataset_path: str, aspects: list[str], circular: bool = False) -> dict[str, Any]:
+    """The task YAML; metrics: overall, circular (builds with rotations) and each aspect that
+    has items."""
     fn = _FunctionTag
-    metrics = ["overall", "circular", *aspects]
+    metrics = ["overall", *(["circular"] if circular else []), *aspects]
     return {
         "task": TASK,
         "dataset_path": dataset_path,
@@ -180,19 +199,28 @@ def export_lmms_eval(
     `images_dir` the folder(s) of images the dataset does not embed (default: the build's)."""
     given = [images_dir] if isinstance(images_dir, Path) else images_dir
     folders = folders_for(out, given)
-    aspects = sorted(shard_counts(out)["mcq"]["by_aspect_form"])
+    # Aspects with items only: an empty aspect gets no metric (lmms-eval would show NaN).
+    by_aspect = shard_counts(out)["mcq"]["by_aspect_form"]
+    aspects = sorted(a for a, forms in by_aspect.items() if sum(forms.values()))
+    circular = has_rotations(out)
     folder = dest / TASK
     folder.mkdir(parents=True, exist_ok=True)
     source = inspect.getsource(prompts)
     utils = UTILS_TEMPLATE.format(
         prompts_source=source.split('"""', 2)[2].strip(),  # without the module docstring
+        judge_source=standalone_judge_source().strip(),
+        circular=circular,
         images_dirs=os.pathsep.join(str(d.resolve()) for d in folders.dirs),
         aspects=aspects,
     )
     (folder / "utils.py").write_text(utils, encoding="utf-8")
-    config = task_config(dataset_path or str(out.resolve()), aspects)
+    config = task_config(dataset_path or str(out.resolve()), aspects, circular)
     text = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     # PyYAML quotes explicitly tagged scalars; lmms-eval task files write them plain.
     text = re.sub(r"!function '([\w.]+)'", r"!function \1", text)
     (folder / f"{TASK}.yaml").write_text(text, encoding="utf-8")
-    return {"files": [folder / f"{TASK}.yaml", folder / "utils.py"], "aspects": aspects}
+    return {
+        "files": [folder / f"{TASK}.yaml", folder / "utils.py"],
+        "aspects": aspects,
+        "circular": circular,
+    }

@@ -1,10 +1,10 @@
-"""How an MSG-MCQ item is asked and scored, shared by every exporter.
+"""How an MSG-MCQ item is asked, shared by every exporter.
 
 This module uses only the standard library: the lmms-eval exporter copies its source into the
-generated `utils.py`, so that evaluation prompts and scoring are the same everywhere.
+generated `utils.py`, so that evaluation prompts are the same everywhere. Scoring is not here:
+every export judges with `msg evaluate`'s own rules (`pipeline/evaluate/extract.py`, copied
+by `publish/judge_source.py`).
 """
-
-import re
 
 LETTERS = "ABCD"
 MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
@@ -31,35 +31,3 @@ def item_target(doc):
     if doc["form"] == "mcq":
         return LETTERS[doc["answer_index"]]
     return doc["answer"]
-
-
-def _norm(text):
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", str(text).lower())).strip()
-
-
-def parse_letter(prediction, options):
-    """The option letter a free-text prediction chose, or None when it is unclear."""
-    text = str(prediction).strip()
-    valid = LETTERS[: len(options)]
-    m = re.match(r"^\(?([A-Da-d])\)?(?:[.:)\s]|$)", text)
-    if m and m.group(1).upper() in valid:
-        return m.group(1).upper()
-    m = re.search(r"answer(?: is)?\s*[:\s]\s*\(?([A-D])\b", text, re.IGNORECASE)
-    if m and m.group(1).upper() in valid:
-        return m.group(1).upper()
-    said = _norm(text)
-    hits = [LETTERS[i] for i, o in enumerate(options) if _norm(o) == said]
-    return hits[0] if len(hits) == 1 else None
-
-
-def is_correct(doc, prediction):
-    """Whether a model's answer to the item is right."""
-    form = doc["form"]
-    if form == "mcq":
-        return parse_letter(prediction, doc["options"]) == LETTERS[doc["answer_index"]]
-    said = _norm(prediction)
-    if form == "yes_no":
-        first = said.split(" ", 1)[0] if said else ""
-        return first == _norm(doc["answer"])
-    expected = _norm(doc["answer_value"] if form == "correction" else doc["answer"])
-    return bool(expected) and re.search(rf"\b{re.escape(expected)}\b", said) is not None
