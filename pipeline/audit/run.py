@@ -122,6 +122,11 @@ def run_audit(
     }
     folder = out / "audit"
     folder.mkdir(parents=True, exist_ok=True)
+    previous = folder / "metrics.json"  # people's verdicts outlive a re-run of the audit
+    if previous.is_file():
+        kept = json.loads(previous.read_text(encoding="utf-8")).get("human_review")
+        if kept:
+            metrics["human_review"] = kept
     html_text, charts = render_report(metrics, sheets, settings["report"])
     metrics["charts"] = charts
     write_json(folder / "metrics.json", metrics)
