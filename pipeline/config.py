@@ -37,6 +37,8 @@ class BuildOptions:
     prior_balance: bool = True
     max_shard_bytes: int = 500 * 1024 * 1024
     circular: bool = False
+    # Item ids judged wrong by review (`msg review --write-exclusions`): never published.
+    exclude_items: Path | None = None
     quiet: bool = False
 
     @property
@@ -45,7 +47,7 @@ class BuildOptions:
 
 
 PATH_LISTS = {"coco_instances", "coco_captions"}
-PATHS = {"vg_dir", "images_dir", "out"}
+PATHS = {"vg_dir", "images_dir", "out", "exclude_items"}
 # Options that decide where and how fast a build runs, never what it writes.
 EXECUTION_ONLY = {"workers", "scheduler", "quiet", "out"}
 

@@ -116,6 +116,13 @@ def add_parser(subparsers) -> None:
         help="publish every item made, without the balancing against text-only priors "
         "(docs/audit.md): for studying the priors, never for evaluation",
     )
+    a(
+        "--exclude-items",
+        type=local_path,
+        metavar="FILE",
+        help="item ids to leave out, one per line (msg review --write-exclusions); counted "
+        "in the manifest as the skip reason <aspect>:excluded_by_review",
+    )
     a("--config", type=local_path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 
