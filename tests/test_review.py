@@ -83,6 +83,22 @@ def test_page_on_the_real_sample_is_self_contained(review_page, review_build):
         assert card["id"] in html
 
 
+def test_page_is_deterministic_and_aspects_filter(review_page, review_build, sample_data, cli):
+    from pipeline.review.run import write_review_page
+
+    again = review_build.parent / "again"
+    write_review_page(review_build, again, 120, 0, images_dir=sample_data / "coco" / "val2017")
+    assert (again / "review.html").read_bytes() == review_page[0].read_bytes()
+    code, _, err = cli("review", review_build, "--sample", 5, "--aspect", "colour", "--dest", again)
+    assert code == 2 and "unknown --aspect colour" in err
+    result = write_review_page(
+        review_build, again, 10, 1, ["number"], images_dir=sample_data / "coco" / "val2017"
+    )
+    cards = page_data((again / "review.html").read_text(encoding="utf-8"))["items"]
+    assert cards and {c["aspect"] for c in cards} == {"number"}
+    assert len(cards) == len(result["items"])
+
+
 def test_import_names_bad_lines_and_computes_rates(review_page, review_build, tmp_path, cli):
     ids = page_data(review_page[0].read_text(encoding="utf-8"))["items"]
     ids = [c["id"] for c in ids]

@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(args.out, "give --sample N and --dest DIR (or --import FILE...)")
     if args.sample < 1:
         raise InputError(args.out, f"--sample must be at least 1, not {args.sample}")
+    from pipeline.registry import registry
+
+    unknown = sorted(set(args.aspect) - set(registry().asked_aspects))
+    if unknown:
+        known = ", ".join(registry().asked_aspects)
+        raise InputError(args.out, f"unknown --aspect {', '.join(unknown)} (one of {known})")
     result = write_review_page(
         args.out, args.dest, args.sample, args.seed, args.aspect or None, args.images_dir
     )
