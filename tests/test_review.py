@@ -135,7 +135,10 @@ def test_exclusions_drop_items_from_the_next_build(small, build, tmp_path):
     second = build(small, "second", exclude_items=listing)
     kept = {i["id"] for i in pq.read_table(second / "data" / "mcq").to_pylist()}
     assert not set(gone) & kept
-    skipped = json.loads((second / "manifest.json").read_text())["counts"]["mcq"]["skipped"]
+    manifest = json.loads((second / "manifest.json").read_text())
+    listed = [i for i in manifest["inputs"] if i["kind"] == "exclusions"]
+    assert [i["path"] for i in listed] == [str(listing)]
+    skipped = manifest["counts"]["mcq"]["skipped"]
     assert sum(n for k, n in skipped.items() if k.endswith(":excluded_by_review")) == 2
 
 
