@@ -111,6 +111,7 @@ def test_import_names_bad_lines_and_computes_rates(review_page, review_build, tm
     one = tmp_path / "ann.jsonl"
     one.write_text("\n".join(lines) + "\n", encoding="utf-8")
     excl = tmp_path / "exclude.txt"
+    assert cli("audit", review_build)[0] == 0
     code, out, err = cli("review", review_build, "--import", one, "--write-exclusions", excl)
     assert code == 0, err
     assert f"{one}:4: not JSON" in err
@@ -122,6 +123,12 @@ def test_import_names_bad_lines_and_computes_rates(review_page, review_build, tm
     assert sum(a["overall"]["reviewed"] for a in review["by_aspect"].values()) == 7
     listed = set(excl.read_text().split()) - {"#"}
     assert {ids[0], ids[5], ids[3]} <= listed and ids[6] not in listed
+    report = (review_build / "audit" / "report.html").read_text(encoding="utf-8")
+    section = report.split("<!--human-review-->")[1]
+    assert "Human review" in section and ids[0] in section and ids[1] not in section
+    assert cli("audit", review_build)[0] == 0  # a re-run of the audit keeps the verdicts
+    again = json.loads((review_build / "audit" / "metrics.json").read_text())["human_review"]
+    assert again == review
     code, _, err = cli("validate", review_build)
     assert code == 0, err  # the manifest lists the rewritten audit files
 
