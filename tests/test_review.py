@@ -112,7 +112,17 @@ def test_import_names_bad_lines_and_computes_rates(review_page, review_build, tm
     one.write_text("\n".join(lines) + "\n", encoding="utf-8")
     excl = tmp_path / "exclude.txt"
     assert cli("audit", review_build)[0] == 0
-    code, out, err = cli("review", review_build, "--import", one, "--write-exclusions", excl)
+    selection = review_page[0].parent / "selection.json"
+    code, out, err = cli(
+        "review",
+        review_build,
+        "--import",
+        one,
+        "--write-exclusions",
+        excl,
+        "--selection",
+        selection,
+    )
     assert code == 0, err
     assert f"{one}:4: not JSON" in err
     review = json.loads((review_build / "audit" / "metrics.json").read_text())["human_review"]
@@ -121,6 +131,11 @@ def test_import_names_bad_lines_and_computes_rates(review_page, review_build, tm
     assert overall["error_rate"] == pytest.approx(2 / 7, abs=1e-6)
     assert overall["ci95"] == wilson(2, 7)
     assert sum(a["overall"]["reviewed"] for a in review["by_aspect"].values()) == 7
+    sampled = set(json.loads(selection.read_text())["sampled"])
+    judged = dict(zip(ids, verdicts, strict=False))
+    mine = [v for i, v in judged.items() if i in sampled]
+    assert review["sampled_only"]["reviewed"] == len(mine)
+    assert review["sampled_only"]["wrong"] == mine.count("wrong")
     listed = set(excl.read_text().split()) - {"#"}
     assert {ids[0], ids[5], ids[3]} <= listed and ids[6] not in listed
     report = (review_build / "audit" / "report.html").read_text(encoding="utf-8")

@@ -296,7 +296,10 @@ def human_review_section(review: dict[str, Any] | None) -> str:
     replaces just this part of the page."""
     if not review:
         return "<!--human-review--><!--/human-review-->"
-    rows = [["overall", "", review["overall"]]] + [
+    rows = [["overall", "", review["overall"]]]
+    if review.get("sampled_only"):
+        rows.append(["sampled items only", "", review["sampled_only"]])
+    rows += [
         [aspect, form, t]
         for aspect, entry in review["by_aspect"].items()
         for form, t in [("", entry["overall"]), *entry["by_form"].items()]

@@ -35,6 +35,13 @@ def add_parser(subparsers) -> None:
         help="verdict files exported by the page (several reviewers)",
     )
     p.add_argument(
+        "--selection",
+        type=local_path,
+        metavar="FILE",
+        help="with --import: the page's selection.json, for the error rate of the sampled "
+        "items alone (flagged ones overstate it)",
+    )
+    p.add_argument(
         "--write-exclusions",
         type=local_path,
         metavar="FILE",
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace, import_verdicts) -> int:
     from pipeline.review.exclusions import EXCLUDED, write_exclusions
 
-    figures, problems = import_verdicts(args.out, args.imports)
+    figures, problems = import_verdicts(args.out, args.imports, args.selection)
     for problem in problems:
         print(f"msg review: {problem}", file=sys.stderr)
     o = figures["overall"]

@@ -104,3 +104,12 @@ def review_figures(verdicts: list[Verdict], items: dict[str, dict[str, Any]]) ->
         "verdicts": len(verdicts),
         "judged_not_correct": judged,
     }
+
+
+def sampled_tally(verdicts: list[Verdict], sampled: set[str]) -> dict[str, Any]:
+    """The tally over the items drawn at random only (not those on the page for a flag)."""
+    by_item: dict[str, list[Verdict]] = defaultdict(list)
+    for v in verdicts:
+        if v.id in sampled:
+            by_item[v.id].append(v)
+    return tally([consensus(vs) for _, vs in sorted(by_item.items())])

@@ -13,7 +13,7 @@ from pipeline.errors import InputError
 from pipeline.manifest import describe_file, output_files
 from pipeline.parquet_io import write_json
 from pipeline.review import evidence, flags, images, page, sample
-from pipeline.review.figures import review_figures
+from pipeline.review.figures import review_figures, sampled_tally
 from pipeline.review.verdicts import read_verdicts
 
 SECTION = re.compile(r"<!--human-review-->.*?<!--/human-review-->", re.S)
@@ -83,6 +83,10 @@ def write_review_page(
     }
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "review.html").write_text(page.render_page(cards, data_uris, about), encoding="utf-8")
+    # Which ids were drawn at random: an import given this file reports their error rate
+    # apart, since flagged items overstate the rate of the whole set.
+    selection = {"seed": seed, "size": size, "sampled": chosen.sampled, "flagged": chosen.flagged}
+    write_json(dest / "selection.json", selection)
     return {
         "items": [c["id"] for c in cards],
         "sampled": chosen.sampled,
@@ -92,7 +96,9 @@ def write_review_page(
     }
 
 
-def import_verdicts(out: Path, files: list[Path]) -> tuple[dict[str, Any], list[str]]:
+def import_verdicts(
+    out: Path, files: list[Path], selection: Path | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Reads the verdict files, writes `human_review` into OUT/audit/metrics.json (the rest
     kept), refreshes the report's section and the manifest's file list; returns (figures,
     problems with skipped lines)."""
@@ -100,6 +106,12 @@ def import_verdicts(out: Path, files: list[Path]) -> tuple[dict[str, Any], list[
     items = {i["id"]: i for i in load_items(out)}
     verdicts, problems = read_verdicts(files, set(items))
     figures = review_figures(verdicts, items)
+    if selection is not None:
+        try:
+            sampled = set(json.loads(selection.read_text(encoding="utf-8"))["sampled"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(selection, f"not a selection.json of `msg review` ({exc})") from None
+        figures["sampled_only"] = sampled_tally(verdicts, sampled)
     figures["files"] = [str(f) for f in files]
     figures["skipped_lines"] = problems
     folder = out / "audit"
