@@ -45,6 +45,8 @@ class BuildOptions:
     mcq_aspect_shares: dict[str, float] = field(default_factory=dict)
     mcq_per_image: int = 5
     strict_size: bool = False  # a quota the pool cannot fill is an error, not a shortfall
+    # Item ids judged wrong by review (`msg review --write-exclusions`): never published.
+    exclude_items: Path | None = None
     quiet: bool = False
 
     @property
@@ -53,7 +55,7 @@ class BuildOptions:
 
 
 PATH_LISTS = {"coco_instances", "coco_captions", "images_dir"}
-PATHS = {"vg_dir", "out"}
+PATHS = {"vg_dir", "out", "exclude_items"}
 # Options that decide where and how fast a build runs, never what it writes.
 EXECUTION_ONLY = {"workers", "scheduler", "quiet", "out"}
 

@@ -117,6 +117,16 @@ def build_manifest(
                 "sha256": sha256_of(p),
             }
             for p in inputs.side_files
+        ]
+        + [  # the review's exclusion list decides content too (msg build --exclude-items)
+            {
+                "label": p.name,
+                "kind": "exclusions",
+                "path": str(p),
+                "bytes": p.stat().st_size,
+                "sha256": sha256_of(p),
+            }
+            for p in ([Path(options.exclude_items)] if options.exclude_items else [])
         ],
         "records": ledger.to_dict(),
         "reconciled": not ledger.unreconciled(),

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dask
@@ -289,6 +290,10 @@ def prepare(options: BuildOptions) -> BuildState:
             for f in (*inputs.files,)
         ],
     }
+    if options.exclude_items is not None:  # its content decides what the mcq stage keeps
+        from pipeline.review.exclusions import read_exclusions
+
+        signature["exclude_items"] = sorted(read_exclusions(Path(options.exclude_items)))
     remove_stale_temp_files(out)
     run_file = layout.root / "run.json"
     if run_file.exists() and read_json_file(run_file) != signature:

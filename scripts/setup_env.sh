@@ -17,6 +17,18 @@ if [ ! -f /usr/share/wordnet/data.noun ] && command -v apt-get >/dev/null 2>&1; 
   fi
 fi
 
+# Headless Chromium and its driver for the review page's browser tests (they skip without).
+if ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } \
+  && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  if $SUDO true 2>/dev/null; then
+    $SUDO apt-get update -qq >/dev/null || echo "setup: apt-get update failed; continuing" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || echo "setup: could not install chromium; the browser tests will skip" >&2
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi

@@ -388,3 +388,30 @@ def _directions(a: list[float], b: list[float], w: int, h: int, m: float) -> set
         "below": (b, a, 1, h),
     }
     return {d for d, args in pairs.items() if before(*args)}
+
+
+def oracle_for_build(out: Path) -> Oracle:
+    """The oracle of a build: the raw files and options named in its manifest (a missing
+    file is an InputError naming it)."""
+    from pipeline.errors import InputError
+
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "manifest not found (is this an output of `msg build`?)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    inputs = manifest.get("inputs", [])
+    coco = [Path(i["path"]) for i in inputs if i["kind"] == "coco_instances"]
+    vg_dir = next((Path(i["path"]).parent for i in inputs if i["kind"] == "vg_images"), None)
+    for path in [*coco, *([vg_dir / "image_data.json"] if vg_dir else [])]:
+        if not path.is_file():
+            raise InputError(path, "raw input of the build not found; the oracle reads it")
+    vocab = Vocabulary.load(
+        *(
+            (vg_dir / name) if vg_dir and (vg_dir / name).is_file() else None
+            for name in ("object_alias.txt", "relationship_alias.txt")
+        )
+    )
+    options = manifest["options"]
+    return Oracle(
+        RawIndex.load(coco, vg_dir, vocab), options["min_count_area"], options["spatial_margin"]
+    )

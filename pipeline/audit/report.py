@@ -336,6 +336,53 @@ def render_report(
         + _sheets(sheets, list(metrics["balance"]))
         + "<h2>MSG-Conv: conversations and descriptions</h2>"
         + _conv(metrics, conv_cards or [])
+        + human_review_section(metrics.get("human_review"))
         + "</body></html>\n"
     )
     return page, names
+
+
+def human_review_section(review: dict[str, Any] | None) -> str:
+    """Verdicts of people (`msg review --import`), between markers so that a later import
+    replaces just this part of the page."""
+    if not review:
+        return "<!--human-review--><!--/human-review-->"
+    rows = [["overall", "", review["overall"]]]
+    if review.get("sampled_only"):
+        rows.append(["sampled items only", "", review["sampled_only"]])
+    rows += [
+        [aspect, form, t]
+        for aspect, entry in review["by_aspect"].items()
+        for form, t in [("", entry["overall"]), *entry["by_form"].items()]
+    ]
+    table = [
+        [a, f, t["reviewed"], t["wrong"], t["ambiguous"], t["unanswerable"], t["error_rate"]]
+        + [("-" if t["ci95"] is None else f"{t['ci95'][0]:.3f} - {t['ci95'][1]:.3f}")]
+        for a, f, t in rows
+    ]
+    kappas = [
+        [" / ".join(p["reviewers"]), p["items"], p["observed"], p["kappa"]]
+        for p in review["agreement"]
+    ]
+    judged = [
+        [r["id"], r["aspect"], r["form"], r["verdict"], r["question"], r["answer"]]
+        + ["; ".join(f"{v['reviewer']}: {v['verdict']} {v['note']}".strip() for v in r["verdicts"])]
+        for r in review["judged_not_correct"]
+    ]
+    return (
+        "<!--human-review--><h2>Human review</h2>"
+        f"<p>{review['verdicts']} verdicts by {len(review['reviewers'])} reviewer(s) "
+        f"({escape(', '.join(review['reviewers']))}); {len(review['skipped_lines'])} line(s) "
+        "skipped. An item's verdict is the reviewers' most frequent one (a tie goes to the "
+        "graver); error rate = wrong / reviewed, with its Wilson 95% interval.</p>"
+        + _table(
+            ["aspect", "form", "reviewed", "wrong", "ambiguous", "unanswerable", "error rate"]
+            + ["95% interval"],
+            table,
+        )
+        + "<h3>Agreement between reviewers (Cohen's kappa)</h3>"
+        + (_table(["reviewers", "items", "observed", "kappa"], kappas) if kappas else "<p>none</p>")
+        + f"<h3>Items judged wrong, ambiguous or unanswerable ({len(judged)})</h3>"
+        + _table(["id", "aspect", "form", "verdict", "question", "answer", "verdicts"], judged)
+        + "<!--/human-review-->"
+    )

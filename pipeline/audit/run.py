@@ -128,14 +128,19 @@ def run_audit(
     fraction = float(manifest.get("options", {}).get("tuning_fraction") or 0.0)
     metrics["conv"] = conv_audit.conv_metrics(samples, scenes, fraction)
     conv_cards: list = []
-    if images_dir is not None and images_dir.is_dir():
-        loader = pictures.folder_loader(images_dir)
+    if dirs:
+        loader = pictures.folder_loader(dirs)
         per_kind = settings["report"]["sheet_items"]
         seed = int(manifest.get("seed", 0) or 0)
         conv_cards = conv_audit.conv_sheet(samples, scenes, loader, per_kind, seed)
     metrics["conv"]["sheet"] = [c["id"] for c in conv_cards]
     folder = out / "audit"
     folder.mkdir(parents=True, exist_ok=True)
+    previous = folder / "metrics.json"  # people's verdicts outlive a re-run of the audit
+    if previous.is_file():
+        kept = json.loads(previous.read_text(encoding="utf-8")).get("human_review")
+        if kept:
+            metrics["human_review"] = kept
     html_text, charts = render_report(metrics, sheets, settings["report"], conv_cards)
     metrics["charts"] = charts
     write_json(folder / "metrics.json", metrics)

@@ -145,6 +145,13 @@ def add_parser(subparsers) -> None:
         help="with --mcq-size/--conv-size: a quota the pool cannot fill is an error "
         "instead of a named shortfall",
     )
+    a(
+        "--exclude-items",
+        type=local_path,
+        metavar="FILE",
+        help="item ids to leave out, one per line (msg review --write-exclusions); counted "
+        "in the manifest as the skip reason <aspect>:excluded_by_review",
+    )
     a("--config", type=local_path, metavar="FILE", help="TOML file of build options")
     a("--quiet", action="store_const", const=True, help="no progress output")
 

@@ -8,7 +8,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import InputError
 from pipeline.evaluate.blind import OPEN_FORMS, blind_predictions
 from pipeline.evaluate.extract import false_values
 from pipeline.hashing import seeded_rng
@@ -35,29 +34,9 @@ def random_predictions(items: list[dict[str, Any]], seed: int = 0) -> dict[str, 
 
 def oracle_predictions(out: Path, items: list[dict[str, Any]]) -> dict[str, str]:
     """`Oracle.answer` for every item, from the raw files named in the build's manifest."""
-    from pipeline.audit.oracle import Oracle, RawIndex
-    from pipeline.normalize import Vocabulary
+    from pipeline.audit.oracle import oracle_for_build
 
-    manifest_path = out / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(manifest_path, "manifest not found (is this an output of `msg build`?)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    inputs = manifest.get("inputs", [])
-    coco = [Path(i["path"]) for i in inputs if i["kind"] == "coco_instances"]
-    vg_dir = next((Path(i["path"]).parent for i in inputs if i["kind"] == "vg_images"), None)
-    for path in [*coco, *([vg_dir / "image_data.json"] if vg_dir else [])]:
-        if not path.is_file():
-            raise InputError(path, "raw input of the build not found; the oracle reads it")
-    vocab = Vocabulary.load(
-        *(
-            (vg_dir / name) if vg_dir and (vg_dir / name).is_file() else None
-            for name in ("object_alias.txt", "relationship_alias.txt")
-        )
-    )
-    options = manifest["options"]
-    oracle = Oracle(
-        RawIndex.load(coco, vg_dir, vocab), options["min_count_area"], options["spatial_margin"]
-    )
+    oracle = oracle_for_build(out)
     return {item["id"]: oracle.answer(item) for item in items}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pipeline import arrow_schemas
@@ -14,7 +16,14 @@ from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
 from pipeline.mcq.render import Renderer
 from pipeline.parquet_io import write_json
+from pipeline.review.exclusions import base_id, read_exclusions
 from pipeline.sides import EVALUATION
+
+
+@lru_cache(maxsize=4)
+def _excluded(path: str) -> frozenset[str]:
+    """Read once per worker process (the file must be at this path on every worker)."""
+    return read_exclusions(Path(path))
 
 
 def mcq_items(
@@ -24,6 +33,12 @@ def mcq_items(
     renderer = Renderer(scene, options.seed, options.circular, skipped)
     items = [item for fact in scene_facts(ctx) for item in renderer.render(fact)]
     skipped.update(ctx.skipped)
+    if options.exclude_items is not None:  # before balancing, which then plans without them
+        excluded = _excluded(str(options.exclude_items))
+        for item in items:
+            if base_id(item["id"]) in excluded:
+                skipped[f"{item['aspect']}:excluded_by_review"] += 1
+        items = [item for item in items if base_id(item["id"]) not in excluded]
     items.sort(key=lambda item: item["id"])
     return items
 
