@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import random
 
+_blake2b = hashlib.blake2b
+
 
 def stable_hash64(*parts: object) -> int:
     """A 64-bit hash of the parts' text, identical across processes and machines."""
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+    # map(str, ...) rather than a generator: the same text, with less per-call overhead
+    # (several hundred thousand calls per 1K-image build).
+    text = "\x1f".join(map(str, parts))
+    return int.from_bytes(_blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def seeded_rng(seed: int, *key: object) -> random.Random:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -52,9 +52,10 @@ class FactContext:
     def absent(self, name: str) -> bool:
         """No object in the image answers to this name or a related one (asked for many
         candidate names by several families: remembered per scene)."""
-        if name not in self._absent:
-            self._absent[name] = not self._present.any_related(name)
-        return self._absent[name]
+        known = self._absent.get(name)  # one dict lookup on the (usual) remembered path
+        if known is None:
+            known = self._absent[name] = not self._present.any_related(name)
+        return known
 
     @cached_property
     def _same_name(self) -> dict[str, list[Referent]]:
@@ -105,7 +106,7 @@ class FactContext:
         present = coco_categories_present(self)
         cands = dedupe(self._absent_category_candidates)
         weight = self.stats.category_weight
-        return [replace(c, weight=weight(c.option)) for c in cands if c.option not in present]
+        return [_copy(c, c.tier, weight(c.option)) for c in cands if c.option not in present]
 
     @cached_property
     def absent_region_names(self) -> list[Distractor]:
@@ -114,9 +115,10 @@ class FactContext:
         in an image. Names are the answers here: an absent COCO category offered first
         would be an option that is never right, and a rare name one that is always right."""
         popular = _referable(tuple(self.stats.popular_names()[:REGION_NAME_POOL]))
-        categories = [replace(c, tier=PLAUSIBLE) for c in self._absent_category_candidates]
+        categories = [_copy(c, PLAUSIBLE, c.weight) for c in self._absent_category_candidates]
         cands = dedupe(self._absent_options(popular, PLAUSIBLE) + categories)
-        return [replace(c, weight=self.stats.name_weight(c.option)) for c in cands]
+        weight = self.stats.name_weight
+        return [_copy(c, c.tier, weight(c.option)) for c in cands]
 
 
 # Names a region question may offer as distractors: the most frequent ones (by images).
@@ -127,6 +129,14 @@ REGION_NAME_POOL = 500
 def _referable(names: tuple[str, ...]) -> tuple[str, ...]:
     """The names that can be a question's subject (the same popular names every scene)."""
     return tuple(n for n in names if can_refer(n))
+
+
+def _copy(c: Distractor, tier: int, weight: float) -> Distractor:
+    """What dataclasses.replace(c, tier=..., weight=...) gives, without its per-call walk
+    over the fields (hundreds of thousands of copies per 1K-image build)."""
+    return Distractor(
+        option=c.option, source=c.source, object_ids=c.object_ids, tier=tier, weight=weight
+    )
 
 
 def dedupe(cands: list[Distractor]) -> list[Distractor]:

@@ -51,7 +51,12 @@ class Fact:
 def weighted_sample(pool: list[Distractor], k: int, rng: random.Random) -> list[Distractor]:
     """k of the pool without replacement, each drawn in proportion to its weight
     (Efraimidis-Spirakis keys u^(1/w): one draw per candidate, in pool order)."""
-    keyed = [(rng.random() ** (1.0 / max(d.weight, 1e-9)), i) for i, d in enumerate(pool)]
+    # The same draws as rng.random() ** (1.0 / max(w, 1e-9)); the bound method and the
+    # inline comparison (NaN kept, as max keeps it) only save per-candidate call overhead.
+    draw = rng.random
+    keyed = [
+        (draw() ** (1.0 / (1e-9 if d.weight < 1e-9 else d.weight)), i) for i, d in enumerate(pool)
+    ]
     keyed.sort(reverse=True)
     return [pool[i] for _, i in keyed[:k]]
 
