@@ -64,7 +64,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "out" and is_url(value):  # Path() would fold "s3://b" into "s3:/b"
         return value
     if name in PATH_LISTS:
-        return [_local(name, v) for v in (value if isinstance(value, list) else [value])]
+        paths = [_local(name, v) for v in (value if isinstance(value, list) else [value])]
+        # Exports, audits and reviews read the image folders from the manifest, maybe from
+        # another working folder: record them absolute.
+        return [p.absolute() for p in paths] if name == "images_dir" else paths
     if name in PATHS:
         return _local(name, value) if value is not None else None
     return value

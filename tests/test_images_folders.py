@@ -313,3 +313,21 @@ def test_lmms_eval_doc_to_visual_finds_images_or_names_file_and_variable(
     both = os.pathsep.join(str(f) for f in split_images)
     utils = load_utils(folder, {"MSG_IMAGES_DIR": both}, monkeypatch)
     assert all(utils.msg_doc_to_visual(row) for row in MCQ_ROWS)
+
+
+@pytest.mark.slow
+def test_relative_images_dir_is_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports, audits and reviews read the build's folders from its manifest, maybe from
+    another working folder: a relative --images-dir must still name the same folder there."""
+    from pipeline.publish.image_folders import folders_for
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    (work / "imgs").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert main(["build", "--images-dir", "imgs", "--out", str(out), "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["images_dir"] == [str(work / "imgs")]
+    monkeypatch.chdir(tmp_path)
+    assert [d.absolute() for d in folders_for(out, None).dirs] == [work / "imgs"]
