@@ -43,6 +43,7 @@ __all__ = [
     "BALANCED_STAGE",
     "PLAN_STAGE",
     "UNITS_STAGE",
+    "apply_plan",
     "balance_stage",
     "head_cap",
     "plan_balance",
@@ -256,17 +257,24 @@ def rotate_column(table: pa.Table, targets: np.ndarray) -> pa.Table:
     return table
 
 
-def balance_stage(layout, part: int) -> dict[str, Any]:
-    """Step 3: one partition's mcq items -> the kept ones, answers moved to their planned
-    position (on Arrow columns: the items are never Python objects here)."""
-    table = read_table(layout.part_file("mcq", part, ".parquet"))
+def apply_plan(layout, part: int, source: str, plan: str, target: str) -> pa.Table:
+    """One partition's items of stage `source` -> stage `target`: those the plan of stage
+    `plan` keeps, answers moved to their planned position (on Arrow columns: the items are
+    never Python objects here). Balancing and the fixed-size release both end this way."""
+    table = read_table(layout.part_file(source, part, ".parquet"))
     actions = np.asarray(
-        read_json_file(layout.part_file(PLAN_STAGE, part, ".json"))["actions"], dtype=np.int64
+        read_json_file(layout.part_file(plan, part, ".json"))["actions"], dtype=np.int64
     )
     if len(actions) != table.num_rows:  # the plan was made from these very files
-        raise RuntimeError(f"balance plan of partition {part} does not match its items")
+        raise RuntimeError(f"{plan} of partition {part} does not match its items")
     kept = rotate_column(table, actions).filter(pa.array(actions != DROP))
-    write_arrow(layout.part_file(BALANCED_STAGE, part, ".parquet"), kept)
+    write_arrow(layout.part_file(target, part, ".parquet"), kept)
+    return kept
+
+
+def balance_stage(layout, part: int) -> dict[str, Any]:
+    """Step 3: one partition's mcq items -> the kept ones, answers moved."""
+    kept = apply_plan(layout, part, "mcq", PLAN_STAGE, BALANCED_STAGE)
     pairs = zip(kept.column("aspect").to_pylist(), kept.column("form").to_pylist(), strict=True)
     skipped = read_json_file(layout.marker("mcq", part))["skipped"]
     return {  # counted like the mcq stage's results

@@ -20,7 +20,13 @@ import pyarrow as pa
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
 from pipeline.hashing import stable_hash64
-from pipeline.mcq.balance import BALANCED_STAGE, UNIT_COLUMNS, UNITS_SCHEMA, rotate_column, unit_row
+from pipeline.mcq.balance import (
+    BALANCED_STAGE,
+    UNIT_COLUMNS,
+    UNITS_SCHEMA,
+    apply_plan,
+    unit_row,
+)
 from pipeline.mcq.balance_plan import DISTRACTOR_COLUMNS, TEXT_COLUMNS, Codes
 from pipeline.mcq.release_plan import (
     DROP,
@@ -35,7 +41,6 @@ from pipeline.parquet_io import (
     read_json_file,
     read_rows,
     read_table,
-    write_arrow,
     write_json,
     write_table,
 )
@@ -214,15 +219,7 @@ def release_stage(layout, part: int, options: BuildOptions) -> dict[str, Any]:
     """Step 3: one partition's balanced items -> the chosen ones, answers moved."""
     if options.mcq_size is None:
         return {"part": part, "items": 0}
-    table = read_table(layout.part_file(BALANCED_STAGE, part, ".parquet"))
-    actions = np.asarray(
-        read_json_file(layout.part_file(RELEASE_PLAN_STAGE, part, ".json"))["actions"],
-        dtype=np.int64,
-    )
-    if len(actions) != table.num_rows:  # the plan was made from these very files
-        raise RuntimeError(f"release plan of partition {part} does not match its items")
-    kept = rotate_column(table, actions).filter(pa.array(actions != DROP))
-    write_arrow(layout.part_file(RELEASE_STAGE, part, ".parquet"), kept)
+    kept = apply_plan(layout, part, BALANCED_STAGE, RELEASE_PLAN_STAGE, RELEASE_STAGE)
     cells = list(
         zip(
             *(kept.column(c).to_pylist() for c in ("aspect", "form", "image_source")),
