@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from pipeline.audit.labels import grammar_problems
-from pipeline.audit.pictures import data_uri, draw_thumbnail
+from pipeline.audit.pictures import data_uri, draw_thumbnail, image_availability
 from pipeline.facts.referents import mask_regions
 from pipeline.hashing import stable_hash64
 from pipeline.publish.layout import IMAGE_COLUMN
@@ -179,19 +179,13 @@ def conv_sheet(
     """Cards for the report: sampled samples of each kind whose image is available, the
     boxes of every object they talk about drawn, and their turns."""
     objects = {s["scene_id"]: {o["object_id"]: o for o in s["objects"]} for s in scenes}
-    cache: dict[str, bytes | None] = {}
-
-    def image_of(sample: dict[str, Any]) -> bytes | None:
-        if sample["file_name"] not in cache:
-            cache[sample["file_name"]] = load(sample)
-        return cache[sample["file_name"]]
-
-    available = [s for s in samples if image_of(s) is not None]
+    has_image = image_availability(load)
+    available = [s for s in samples if has_image(s)]
     cards = []
     for s in sheet_samples(available, per_kind, seed):
         boxes = sample_boxes(s, objects.get(s["scene_id"], {}))
         try:
-            jpeg = draw_thumbnail(image_of(s), boxes)  # type: ignore[arg-type]
+            jpeg = draw_thumbnail(load(s), boxes)  # type: ignore[arg-type]
         except Exception:  # an unreadable image: leave the card out, not the report
             continue
         cards.append(

@@ -67,6 +67,20 @@ def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
+def image_availability(load: ImageLoader) -> Callable[[dict[str, Any]], bool]:
+    """Whether an item's image loads, asked once per file. The bytes are not kept: a sheet
+    draws a few images of the many it checks, and those are loaded again."""
+    known: dict[str, bool] = {}
+
+    def available(item: dict[str, Any]) -> bool:
+        name = item["file_name"]
+        if name not in known:
+            known[name] = load(item) is not None
+        return known[name]
+
+    return available
+
+
 def sample_items(
     items: list[dict[str, Any]], available: Callable[[dict], bool], per_aspect: int, seed: int
 ) -> dict[str, list[dict[str, Any]]]:
@@ -99,22 +113,15 @@ def build_sheets(
     seed: int,
 ) -> dict[str, list[dict[str, Any]]]:
     """{aspect: [{item fields for the page, "image": data URI, "boxes": n}]}."""
-    cache: dict[str, bytes | None] = {}
-
-    def image_of(item: dict) -> bytes | None:
-        if item["file_name"] not in cache:
-            cache[item["file_name"]] = load(item)
-        return cache[item["file_name"]]
-
     objects = {s["scene_id"]: {o["object_id"]: o for o in s["objects"]} for s in scenes}
     sheets: dict[str, list[dict[str, Any]]] = {}
-    chosen = sample_items(items, lambda i: image_of(i) is not None, per_aspect, seed)
+    chosen = sample_items(items, image_availability(load), per_aspect, seed)
     for aspect, rows in chosen.items():
         cards = []
         for item in rows:
             boxes = item_boxes(item, objects.get(item["scene_id"], {}))
             try:
-                jpeg = draw_thumbnail(image_of(item), boxes)  # type: ignore[arg-type]
+                jpeg = draw_thumbnail(load(item), boxes)  # type: ignore[arg-type]
             except Exception:  # an unreadable image: leave the card out, not the report
                 continue
             cards.append(
