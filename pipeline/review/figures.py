@@ -4,25 +4,12 @@ pair of reviewers who judged the same items."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
+from pipeline.evaluate.metrics import wilson  # the accuracy intervals' Wilson interval
 from pipeline.review.verdicts import VERDICTS, Verdict, consensus
-
-Z95 = 1.959963984540054  # the normal quantile of 0.975
-
-
-def wilson(k: int, n: int, z: float = Z95) -> list[float] | None:
-    """Wilson score interval of k successes in n trials (None for n = 0)."""
-    if n == 0:
-        return None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
 
 
 def tally(verdicts: list[str]) -> dict[str, Any]:
