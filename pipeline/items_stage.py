@@ -1,5 +1,5 @@
 """The shape both item stages share: over one partition of scenes, keep the images of one
-side, turn each scene into records, validate every record, write them, count them."""
+side, turn each scene into records, check them against their schema, write them, count them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.batch_checks import checked_table
 from pipeline.config import BuildOptions
-from pipeline.parquet_io import write_table
+from pipeline.parquet_io import write_arrow
 from pipeline.sides import image_side
 from pipeline.stages import WorkLayout, read_scenes
-from pipeline.validation import require_valid
 
 # scene, stats, options, skip counter -> records of that scene, sorted by id. The stats are
 # the caller's (the global statistics): this layer only hands them on.
@@ -37,9 +37,9 @@ def run_items_stage(
     for scene in read_scenes(layout, part):
         if image_side(scene["scene_id"], options.tuning_fraction) == side:
             rows.extend(make_records(scene, stats, options, skipped))
-    for row in rows:  # a record that breaks its schema is a bug: the build stops
-        require_valid(config, row)
-    write_table(layout.part_file(config, part, ".parquet"), rows, schema)
+    # A record that breaks its schema is a bug: checked_table stops the build, naming it.
+    table = checked_table(config, rows, schema)
+    write_arrow(layout.part_file(config, part, ".parquet"), table)
     counts = Counter(count_by(r) for r in rows)
     return {
         "part": part,

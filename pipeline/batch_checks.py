@@ -1,0 +1,511 @@
+"""The build's check of a batch of records against its JSON Schema, column by column.
+
+Checking every record dict against its JSON Schema cost about an eighth of a build. Here a
+batch is checked where it is cheap: the Arrow schema the records are written with enforces
+types and nesting (pipeline/arrow_schemas.py; tests/test_schemas_contract.py keeps the two
+schemas in step), one walk over the dicts checks their keys (`required`,
+`additionalProperties`), and the value rules (enum, const, pattern, bounds, lengths,
+uniqueness, conditionals, nulls) are checked on the Arrow columns with pyarrow.compute.
+
+The checks are read from the JSON Schema itself: each keyword has a handler in KEYWORDS, and
+a keyword without one stops the import (UnsupportedSchema), so an edit of the schema cannot
+slip past the build. `msg validate` still checks every published record with jsonschema.
+
+On a failure the first offending record is reported with jsonschema's own message
+(validation.problems) and the rule that caught it, and the build stops (SchemaViolation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import arrow_schemas
+from pipeline.schema_files import record_schema
+from pipeline.validation import SchemaViolation, is_valid, problems
+
+# The record kinds the build checks this way, and the Arrow schema each is written with.
+ARROW_SCHEMAS = {"mcq": arrow_schemas.MCQ, "conv": arrow_schemas.CONV}
+
+# Keywords that only document the schema.
+ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
+# Keywords checked on the record dicts, by the key walk (Arrow turns a missing key into a
+# null and drops an unknown one, so the table cannot tell).
+KEY_WALK = frozenset({"required", "additionalProperties"})
+# What the Arrow schema enforces of `type`: each value has the column's type (checked at
+# import against the JSON type) and the nesting of lists and structs. Whether a null is
+# allowed is checked on the columns (Arrow fields are nullable), and bools, which Arrow
+# silently turns into numbers, by the key walk.
+ARROW_ENFORCED = {"type": "the kind of every non-null value and the nesting"}
+
+JSON_TYPE_IS_ARROW = {
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+    "integer": pa.types.is_integer,
+    "number": pa.types.is_floating,
+    "boolean": pa.types.is_boolean,
+    "array": lambda t: pa.types.is_list(t) or pa.types.is_large_list(t),
+    "object": pa.types.is_struct,
+}
+
+
+class UnsupportedSchema(Exception):
+    """A schema uses a keyword (or a form of one) the column checks do not implement."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """Values at one place of the records (a column, or the elements of lists inside one),
+    for each value the index of its record, and whether the rules apply to it (a value
+    inside a null object, or outside a conditional's branch, is left alone). Masking
+    instead of filtering keeps the columns uncopied."""
+
+    values: pa.Array
+    rows: np.ndarray
+    active: np.ndarray
+
+    def where(self, mask: pa.Array | np.ndarray) -> Column:
+        return Column(self.values, self.rows, self.active & _bools(mask))
+
+    def failing(self, mask: pa.Array | np.ndarray) -> np.ndarray:
+        """Records with an active value where `mask` is true (a null in it passes: nulls
+        are the `type` rule's)."""
+        if not isinstance(mask, np.ndarray):
+            mask = pc.fill_null(mask, False)
+        return self.rows[self.active & _bools(mask)]
+
+    def elements(self, lists: pa.Array) -> Column:
+        """The elements of `lists` (one list per value of this column)."""
+        parents = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
+        return Column(pc.list_flatten(lists), self.rows[parents], self.active[parents])
+
+    def at_position(self, position: int) -> Column:
+        """The element at `position` of each list long enough to have one."""
+        return self.elements(pc.list_slice(self.values, position, position + 1))
+
+
+def _bools(mask: pa.Array | np.ndarray) -> np.ndarray:
+    return mask if isinstance(mask, np.ndarray) else mask.to_numpy(zero_copy_only=False)
+
+
+# A failure: the rule (JSON pointer and keyword) and the records that break it.
+Failure = tuple[str, np.ndarray]
+Handler = Callable[[Any, dict[str, Any], Column, str], Iterator[Failure]]
+
+
+# -- the keywords ---------------------------------------------------------------------------
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _null_allowed(node: dict[str, Any]) -> bool:
+    if "type" in node:
+        return "null" in _types(node)
+    if "enum" in node:
+        return None in node["enum"]
+    if "const" in node:
+        return node["const"] is None
+    return True
+
+
+def _type(value: Any, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    if not _null_allowed(node):
+        yield f"{path}: type", col.failing(col.values.is_null())
+
+
+def _enum(value: list[Any], node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    allowed = pa.array([v for v in value if v is not None], type=col.values.type)
+    outside = pc.invert(pc.is_in(col.values, value_set=allowed))
+    if None in value:
+        outside = pc.and_(outside, col.values.is_valid())
+    yield f"{path}: enum", col.failing(outside)
+
+
+def _const(value: Any, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    if not isinstance(value, list):
+        differs = pc.fill_null(pc.not_equal(col.values, value), True)
+        yield f"{path}: const", col.failing(differs)
+        return
+    other_length = pc.fill_null(pc.not_equal(pc.list_value_length(col.values), len(value)), True)
+    yield f"{path}: const", col.failing(other_length)
+    for position, expected in enumerate(value):
+        element = col.at_position(position)
+        differs = pc.fill_null(pc.not_equal(element.values, expected), True)
+        yield f"{path}: const", element.failing(differs)
+
+
+def _python_pattern(pattern: str) -> str:
+    """The same pattern for RE2 (pyarrow). jsonschema uses Python's re.search, whose `$`
+    also matches before a final newline; RE2's does not, so that newline is made optional."""
+    if "$" in pattern.replace("\\$", "")[:-1]:
+        raise UnsupportedSchema(f"pattern {pattern!r}: '$' only at the end is supported")
+    return (
+        pattern[:-1] + "\\n?$" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    )
+
+
+def _pattern(value: str, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    matches = pc.match_substring_regex(col.values, _python_pattern(value))
+    yield f"{path}: pattern", col.failing(pc.invert(matches))
+
+
+def _minimum(value: float, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    yield f"{path}: minimum", col.failing(pc.less(col.values, value))
+
+
+def _maximum(value: float, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    yield f"{path}: maximum", col.failing(pc.greater(col.values, value))
+
+
+def _min_length(value: int, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    yield f"{path}: minLength", col.failing(pc.less(pc.utf8_length(col.values), value))
+
+
+def _min_items(value: int, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    yield f"{path}: minItems", col.failing(pc.less(pc.list_value_length(col.values), value))
+
+
+def _max_items(value: int, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    yield f"{path}: maxItems", col.failing(pc.greater(pc.list_value_length(col.values), value))
+
+
+def _unique_items(value: bool, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    if not value:
+        return
+    elements = col.elements(col.values)
+    values = pc.dictionary_encode(elements.values, null_encoding="encode")
+    width = max(len(values.dictionary), 1)
+    # One number per (list, value): a list holds a value twice where its number repeats.
+    keys = np.asarray(pc.list_parent_indices(col.values), dtype=np.int64) * width
+    keys += np.asarray(values.indices, dtype=np.int64)
+    pairs, counts = np.unique(keys, return_counts=True)
+    repeated = np.zeros(len(col.values), dtype=bool)
+    repeated[pairs[counts > 1] // width] = True
+    yield f"{path}: uniqueItems", col.failing(repeated)
+
+
+def _items(
+    value: dict[str, Any], node: dict[str, Any], col: Column, path: str
+) -> Iterator[Failure]:
+    yield from failures(value, col.elements(col.values), f"{path}/items")
+
+
+def _prefix_items(
+    value: list[Any], node: dict[str, Any], col: Column, path: str
+) -> Iterator[Failure]:
+    for position, item in enumerate(value):
+        yield from failures(item, col.at_position(position), f"{path}/{position}")
+
+
+def _properties(
+    value: dict[str, Any], node: dict[str, Any], col: Column, path: str
+) -> Iterator[Failure]:
+    structs = col.where(col.values.is_valid())  # a null object has no properties to check
+    for name, inner in value.items():
+        field = Column(pc.struct_field(col.values, name), col.rows, structs.active)
+        yield from failures(inner, field, f"{path}/{name}")
+
+
+def _all_of(value: list[Any], node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    for index, inner in enumerate(value):
+        yield from failures(inner, col, f"{path}/allOf/{index}")
+
+
+def _one_of(value: list[Any], node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    # Only "null or X" (checked at import): X applies to the values that are not null.
+    (inner,) = [alt for alt in value if alt != {"type": "null"}]
+    yield from failures(inner, col.where(col.values.is_valid()), path)
+
+
+def _if(value: dict[str, Any], node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    holds = np.ones(len(col.values), dtype=bool)
+    for name, test in value["properties"].items():
+        field = pc.struct_field(col.values, name)
+        if "const" in test:
+            matches = pc.equal(field, test["const"])
+        else:
+            matches = pc.is_in(field, value_set=pa.array(test["enum"], type=field.type))
+        holds &= np.asarray(pc.fill_null(matches, False), dtype=bool)
+    if "then" in node:
+        yield from failures(node["then"], col.where(holds), f"{path}/then")
+    if "else" in node:
+        yield from failures(node["else"], col.where(~holds), f"{path}/else")
+
+
+def _nothing(value: Any, node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    return iter(())
+
+
+KEYWORDS: dict[str, Handler] = {
+    "type": _type,
+    "enum": _enum,
+    "const": _const,
+    "pattern": _pattern,
+    "minimum": _minimum,
+    "maximum": _maximum,
+    "minLength": _min_length,
+    "minItems": _min_items,
+    "maxItems": _max_items,
+    "uniqueItems": _unique_items,
+    "items": _items,
+    "prefixItems": _prefix_items,
+    "properties": _properties,
+    "allOf": _all_of,
+    "oneOf": _one_of,
+    "if": _if,
+    "then": _nothing,  # applied by `if`
+    "else": _nothing,
+    **{k: _nothing for k in KEY_WALK | ANNOTATIONS},
+}
+
+
+def failures(node: dict[str, Any], col: Column, path: str) -> Iterator[Failure]:
+    """Every rule of `node` applied to `col`."""
+    for keyword, value in node.items():
+        yield from KEYWORDS[keyword](value, node, col, path)
+
+
+# -- what the handlers support, checked once at import ---------------------------------------
+def _arrow_inner(arrow_type: pa.DataType, keyword: str, name: str | int = 0) -> pa.DataType:
+    if keyword in ("items", "prefixItems"):
+        return arrow_type.value_type
+    return arrow_type.field(name).type
+
+
+def check_supported(node: Any, arrow_type: pa.DataType, path: str) -> None:
+    """Raise UnsupportedSchema where `node` uses a keyword, or a form of one, the column
+    checks do not implement, or where its types are not the Arrow type's."""
+    if not isinstance(node, dict):
+        raise UnsupportedSchema(f"{path}: a schema must be an object")
+    unknown = set(node) - set(KEYWORDS)
+    if unknown:
+        raise UnsupportedSchema(f"{path}: keywords {sorted(unknown)} have no column check")
+    for kind in _types(node) - {"null"}:
+        if not JSON_TYPE_IS_ARROW[kind](arrow_type):
+            raise UnsupportedSchema(f"{path}: JSON type {kind} but Arrow {arrow_type}")
+    for keyword, rule in SHAPE_RULES.items():
+        if keyword in node:
+            rule(node, arrow_type, path)
+
+
+def _check_properties(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    names = {arrow_type.field(i).name for i in range(arrow_type.num_fields)}
+    closed = node.get("additionalProperties", True) is False
+    # A closed object's keys are the struct's fields (no key dropped, none always null); a
+    # conditional branch may name some of them only.
+    if not set(node["properties"]) <= names or (closed and set(node["properties"]) != names):
+        raise UnsupportedSchema(f"{path}: properties differ from the Arrow struct's fields")
+    for name, inner in node["properties"].items():
+        check_supported(inner, _arrow_inner(arrow_type, "properties", name), f"{path}/{name}")
+
+
+def _check_items(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    check_supported(node["items"], arrow_type.value_type, f"{path}/items")
+
+
+def _check_prefix_items(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    for position, inner in enumerate(node["prefixItems"]):
+        check_supported(inner, arrow_type.value_type, f"{path}/{position}")
+
+
+def _check_all_of(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    for inner in node["allOf"]:
+        if set(inner) & KEY_WALK:  # the key walk reads only the schema's main branch
+            raise UnsupportedSchema(f"{path}/allOf: key rules inside allOf")
+        check_supported(inner, arrow_type, f"{path}/allOf")
+
+
+def _check_one_of(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    others = [alt for alt in node["oneOf"] if alt != {"type": "null"}]
+    if len(node["oneOf"]) != 2 or len(others) != 1 or _null_allowed(others[0]):
+        raise UnsupportedSchema(f"{path}/oneOf: only 'null or a non-null schema' is supported")
+    check_supported(others[0], arrow_type, f"{path}/oneOf")
+
+
+def _check_if(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    test = node["if"]
+    tests = test.get("properties", {}).values()
+    if set(test) != {"properties"} or any(set(t) not in ({"const"}, {"enum"}) for t in tests):
+        raise UnsupportedSchema(f"{path}/if: only 'properties with const or enum' is supported")
+    for branch in ("then", "else"):
+        if branch in node:
+            if set(node[branch]) & KEY_WALK:
+                raise UnsupportedSchema(f"{path}/{branch}: key rules inside a conditional")
+            check_supported(node[branch], arrow_type, f"{path}/{branch}")
+
+
+def _check_branch_without_if(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    if "if" not in node:
+        raise UnsupportedSchema(f"{path}: then/else without if")
+
+
+def _check_const(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    value = node["const"]
+    if isinstance(value, dict) or (isinstance(value, list) and not _scalars(value)):
+        raise UnsupportedSchema(f"{path}/const: only scalars and lists of scalars are supported")
+
+
+def _check_unique_items(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    if pa.types.is_nested(arrow_type.value_type):
+        raise UnsupportedSchema(f"{path}/uniqueItems: only lists of scalars are supported")
+
+
+def _check_pattern(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    _python_pattern(node["pattern"])
+
+
+def _scalars(values: list[Any]) -> bool:
+    return all(not isinstance(v, dict | list) for v in values)
+
+
+SHAPE_RULES: dict[str, Callable[[dict[str, Any], pa.DataType, str], None]] = {
+    "properties": _check_properties,
+    "items": _check_items,
+    "prefixItems": _check_prefix_items,
+    "allOf": _check_all_of,
+    "oneOf": _check_one_of,
+    "if": _check_if,
+    "then": _check_branch_without_if,
+    "else": _check_branch_without_if,
+    "const": _check_const,
+    "uniqueItems": _check_unique_items,
+    "pattern": _check_pattern,
+}
+
+
+# -- the key walk ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Keys:
+    """What the walk checks of an object: the keys it may have, the keys it
+    must have, the objects inside it (property, list depth, their Keys) and its numbers
+    (property, list depth), where a bool must not be (Arrow would make it 0 or 1)."""
+
+    allowed: frozenset[str]
+    required: frozenset[str]
+    objects: tuple[tuple[str, int, Keys], ...]
+    numbers: tuple[tuple[str, int], ...]
+
+
+def keys_of(node: dict[str, Any]) -> Keys:
+    objects: list[tuple[str, int, Keys]] = []
+    numbers: list[tuple[str, int]] = []
+    for name, inner in node.get("properties", {}).items():
+        depth = 0
+        while True:  # down through lists and "null or X" to what the elements are
+            if "oneOf" in inner:
+                (inner,) = [alt for alt in inner["oneOf"] if alt != {"type": "null"}]
+            elif "items" in inner:
+                inner, depth = inner["items"], depth + 1
+            else:
+                break
+        if "properties" in inner:
+            objects.append((name, depth, keys_of(inner)))
+        if "number" in _types(inner):
+            numbers.append((name, depth))
+    if node.get("additionalProperties", True) is not False:
+        # Arrow drops a key its struct lacks: only a closed object can be written safely.
+        raise UnsupportedSchema(f"an object without additionalProperties: false ({node})")
+    return Keys(
+        frozenset(node["properties"]),
+        frozenset(node.get("required", ())),
+        tuple(objects),
+        tuple(numbers),
+    )
+
+
+def _at_depth(value: Any, depth: int) -> Iterator[Any]:
+    if depth == 0:
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _at_depth(item, depth - 1)
+
+
+def key_problem(record: dict[str, Any], keys: Keys) -> str | None:
+    """The first thing wrong with the keys (or numbers) of `record`, or None."""
+    present = record.keys()
+    if present != keys.allowed:  # the usual case, every key there and no other, is one test
+        extra = present - keys.allowed
+        missing = keys.required - present
+        if extra or missing:
+            return f"keys {sorted(extra)} not allowed, {sorted(missing)} missing"
+    for name, depth in keys.numbers:
+        if any(isinstance(v, bool) for v in _at_depth(record.get(name), depth)):
+            return f"{name}: a bool where a number belongs"
+    for name, depth, inner in keys.objects:
+        for item in _at_depth(record.get(name), depth):
+            found = key_problem(item, inner) if isinstance(item, dict) else None
+            if found:
+                return f"{name}: {found}"
+    return None
+
+
+# -- the batch ------------------------------------------------------------------------------
+@cache
+def _plan(kind: str) -> tuple[dict[str, Any], Keys]:
+    schema = record_schema(kind)
+    check_supported(schema, pa.struct(list(ARROW_SCHEMAS[kind])), "")
+    return schema, keys_of(schema)
+
+
+def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema) -> pa.Table:
+    """The Arrow table of `rows` (as `Table.from_pylist` makes it), once every row is shown
+    to satisfy the JSON Schema of `kind`. Otherwise SchemaViolation names the first
+    offending record, jsonschema's message and the rule that caught it."""
+    if not arrow_schema.equals(ARROW_SCHEMAS[kind]):  # the checks were derived for that one
+        raise ValueError(f"{kind}: only its Arrow schema in ARROW_SCHEMAS can be checked")
+    schema, keys = _plan(kind)
+    first = _first_key_problem(rows, keys)
+    try:
+        table = pa.Table.from_pylist(rows, schema=arrow_schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        index = next((i for i, row in enumerate(rows) if not is_valid(kind, row)), None)
+        candidates = [c for c in (first, (index, f"Arrow type ({exc})")) if c[0] is not None]
+        if not candidates:
+            raise SchemaViolation(f"{kind} records do not fit the Arrow schema: {exc}") from exc
+        raise _violation(kind, rows, *min(candidates)) from exc
+    found = _first_column_failure(schema, table)
+    candidates = [c for c in (first, found) if c is not None]
+    if candidates:
+        raise _violation(kind, rows, *min(candidates))
+    return table
+
+
+def _first_key_problem(rows: list[dict[str, Any]], keys: Keys) -> tuple[int, str] | None:
+    for index, row in enumerate(rows):
+        found = key_problem(row, keys)
+        if found:
+            return index, f"keys: {found}"
+    return None
+
+
+def _first_column_failure(schema: dict[str, Any], table: pa.Table) -> tuple[int, str] | None:
+    if table.num_rows == 0:
+        return None
+    rows = np.arange(table.num_rows)
+    records = Column(
+        table.combine_chunks().to_struct_array().chunk(0), rows, np.ones(len(rows), dtype=bool)
+    )
+    first: tuple[int, str] | None = None
+    for rule, rows in failures(schema, records, ""):
+        if len(rows) and (first is None or int(rows.min()) < first[0]):
+            first = int(rows.min()), rule
+    return first
+
+
+def _violation(kind: str, rows: list[dict[str, Any]], index: int, rule: str) -> SchemaViolation:
+    record = rows[index]
+    found = problems(kind, record)
+    message = found[0] if found else "jsonschema accepts it: the batch check is wrong"
+    return SchemaViolation(
+        f"{kind} record {record.get('id', '?')} is invalid: {message} (caught by {rule})"
+    )
+
+
+for _kind in ARROW_SCHEMAS:  # fail at import, not in the middle of a build
+    _plan(_kind)
