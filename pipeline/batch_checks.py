@@ -379,22 +379,37 @@ SHAPE_RULES: dict[str, Callable[[dict[str, Any], pa.DataType, str], None]] = {
 
 
 # -- the key walk ---------------------------------------------------------------------------
+# What Arrow accepts but the JSON Schema does not, so the walk checks it on the dicts: a key
+# missing (it would be written as null) or unknown (dropped), a str or tuple where a list
+# belongs (a str would be written as a list of its characters), a bool where a number
+# belongs (written as 0.0 or 1.0). Arrow converts a bytes value or a numpy scalar to the
+# column's type faithfully; those are not checked.
+@dataclass(frozen=True)
+class Place:
+    """A property the walk looks into: how many lists deep its values are, and what they
+    must be there (an object with these Keys, or a number)."""
+
+    name: str
+    depth: int
+    keys: Keys | None
+    number: bool
+
+
 @dataclass(frozen=True)
 class Keys:
-    """What the walk checks of an object: the keys it may have, the keys it
-    must have, the objects inside it (property, list depth, their Keys) and its numbers
-    (property, list depth), where a bool must not be (Arrow would make it 0 or 1)."""
+    """The keys an object may have, the keys it must have, and its Places."""
 
     allowed: frozenset[str]
     required: frozenset[str]
-    objects: tuple[tuple[str, int, Keys], ...]
-    numbers: tuple[tuple[str, int], ...]
+    places: tuple[Place, ...]
 
 
 def keys_of(node: dict[str, Any]) -> Keys:
-    objects: list[tuple[str, int, Keys]] = []
-    numbers: list[tuple[str, int]] = []
-    for name, inner in node.get("properties", {}).items():
+    if node.get("additionalProperties", True) is not False:
+        # Arrow drops a key its struct lacks: only a closed object can be written safely.
+        raise UnsupportedSchema(f"an object without additionalProperties: false ({node})")
+    places = []
+    for name, inner in node["properties"].items():
         depth = 0
         while True:  # down through lists and "null or X" to what the elements are
             if "oneOf" in inner:
@@ -403,45 +418,46 @@ def keys_of(node: dict[str, Any]) -> Keys:
                 inner, depth = inner["items"], depth + 1
             else:
                 break
-        if "properties" in inner:
-            objects.append((name, depth, keys_of(inner)))
-        if "number" in _types(inner):
-            numbers.append((name, depth))
-    if node.get("additionalProperties", True) is not False:
-        # Arrow drops a key its struct lacks: only a closed object can be written safely.
-        raise UnsupportedSchema(f"an object without additionalProperties: false ({node})")
-    return Keys(
-        frozenset(node["properties"]),
-        frozenset(node.get("required", ())),
-        tuple(objects),
-        tuple(numbers),
-    )
-
-
-def _at_depth(value: Any, depth: int) -> Iterator[Any]:
-    if depth == 0:
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _at_depth(item, depth - 1)
+        keys = keys_of(inner) if "properties" in inner else None
+        number = "number" in _types(inner)
+        if depth or keys or number:
+            places.append(Place(name, depth, keys, number))
+    return Keys(frozenset(node["properties"]), frozenset(node.get("required", ())), tuple(places))
 
 
 def key_problem(record: dict[str, Any], keys: Keys) -> str | None:
-    """The first thing wrong with the keys (or numbers) of `record`, or None."""
+    """The first thing wrong with `record` that Arrow would not notice (see above), or None."""
     present = record.keys()
     if present != keys.allowed:  # the usual case, every key there and no other, is one test
         extra = present - keys.allowed
         missing = keys.required - present
         if extra or missing:
             return f"keys {sorted(extra)} not allowed, {sorted(missing)} missing"
-    for name, depth in keys.numbers:
-        if any(isinstance(v, bool) for v in _at_depth(record.get(name), depth)):
-            return f"{name}: a bool where a number belongs"
-    for name, depth, inner in keys.objects:
-        for item in _at_depth(record.get(name), depth):
-            found = key_problem(item, inner) if isinstance(item, dict) else None
-            if found:
-                return f"{name}: {found}"
+    for place in keys.places:
+        found = _place_problem(record.get(place.name), place.depth, place)
+        if found:
+            return f"{place.name}: {found}"
+    return None
+
+
+def _place_problem(value: Any, depth: int, place: Place) -> str | None:
+    if value is None:  # nulls are the column checks'
+        return None
+    if depth == 0:
+        if place.keys is not None:
+            return key_problem(value, place.keys) if isinstance(value, dict) else None
+        is_bool_number = place.number and isinstance(value, bool)
+        return "a bool where a number belongs" if is_bool_number else None
+    if not isinstance(value, list):
+        return f"a {type(value).__name__} where a list belongs"
+    if depth == 1 and place.keys is None:  # a list of scalars: one pass in C
+        return (
+            "a bool where a number belongs" if place.number and bool in map(type, value) else None
+        )
+    for item in value:
+        found = _place_problem(item, depth - 1, place)
+        if found:
+            return found
     return None
 
 
