@@ -39,8 +39,9 @@ ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
 KEY_WALK = frozenset({"required", "additionalProperties"})
 # What the Arrow schema enforces of `type`: each value has the column's type (checked at
 # import against the JSON type) and the nesting of lists and structs. Whether a null is
-# allowed is checked on the columns (Arrow fields are nullable), and bools, which Arrow
-# silently turns into numbers, by the key walk.
+# allowed is checked on the columns (Arrow fields are nullable); what Arrow converts
+# silently instead of refusing (a str for a list, a bool for a number, a fraction for an
+# integer) by the key walk.
 ARROW_ENFORCED = {"type": "the kind of every non-null value and the nesting"}
 
 JSON_TYPE_IS_ARROW = {
@@ -199,7 +200,7 @@ def _prefix_items(
     value: list[Any], node: dict[str, Any], col: Column, path: str
 ) -> Iterator[Failure]:
     for position, item in enumerate(value):
-        yield from failures(item, col.at_position(position), f"{path}/{position}")
+        yield from failures(item, col.at_position(position), f"{path}/prefixItems/{position}")
 
 
 def _properties(
@@ -309,6 +310,8 @@ def _check_items(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> No
 
 
 def _check_prefix_items(node: dict[str, Any], arrow_type: pa.DataType, path: str) -> None:
+    if "items" in node:  # draft 2020-12: items would then skip the prefix's elements
+        raise UnsupportedSchema(f"{path}: prefixItems beside items (put it inside allOf)")
     for position, inner in enumerate(node["prefixItems"]):
         check_supported(inner, arrow_type.value_type, f"{path}/{position}")
 
@@ -382,26 +385,37 @@ SHAPE_RULES: dict[str, Callable[[dict[str, Any], pa.DataType, str], None]] = {
 # What Arrow accepts but the JSON Schema does not, so the walk checks it on the dicts: a key
 # missing (it would be written as null) or unknown (dropped), a str or tuple where a list
 # belongs (a str would be written as a list of its characters), a bool where a number
-# belongs (written as 0.0 or 1.0). Arrow converts a bytes value or a numpy scalar to the
-# column's type faithfully; those are not checked.
+# belongs (written as 0.0 or 1.0), a fractional float where an integer belongs (truncated).
+# Arrow converts a bytes value or a numpy scalar to the column's type faithfully; those are
+# not checked.
+# Per JSON type: the Python type to look for (found in C, by `type in map(type, values)`),
+# when such a value is wrong, and what to say.
+WRONG_SCALARS: dict[str, tuple[type, Callable[[Any], bool], str]] = {
+    "number": (bool, lambda v: True, "a bool where a number belongs"),
+    "integer": (float, lambda v: not v.is_integer(), "a fraction where an integer belongs"),
+}
+
+
 @dataclass(frozen=True)
 class Place:
     """A property the walk looks into: how many lists deep its values are, and what they
-    must be there (an object with these Keys, or a number)."""
+    must be there (an object with these Keys, or a scalar of a kind in WRONG_SCALARS)."""
 
     name: str
     depth: int
     keys: Keys | None
-    number: bool
+    scalar: str | None
 
 
 @dataclass(frozen=True)
 class Keys:
-    """The keys an object may have, the keys it must have, and its Places."""
+    """The keys an object may have, the keys it must have, its Places holding lists or
+    objects, and its scalar properties per kind of WRONG_SCALARS."""
 
     allowed: frozenset[str]
     required: frozenset[str]
     places: tuple[Place, ...]
+    scalars: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def keys_of(node: dict[str, Any]) -> Keys:
@@ -409,6 +423,7 @@ def keys_of(node: dict[str, Any]) -> Keys:
         # Arrow drops a key its struct lacks: only a closed object can be written safely.
         raise UnsupportedSchema(f"an object without additionalProperties: false ({node})")
     places = []
+    scalars: dict[str, list[str]] = {}
     for name, inner in node["properties"].items():
         depth = 0
         while True:  # down through lists and "null or X" to what the elements are
@@ -419,10 +434,17 @@ def keys_of(node: dict[str, Any]) -> Keys:
             else:
                 break
         keys = keys_of(inner) if "properties" in inner else None
-        number = "number" in _types(inner)
-        if depth or keys or number:
-            places.append(Place(name, depth, keys, number))
-    return Keys(frozenset(node["properties"]), frozenset(node.get("required", ())), tuple(places))
+        scalar = next((kind for kind in WRONG_SCALARS if kind in _types(inner)), None)
+        if depth or keys:
+            places.append(Place(name, depth, keys, scalar))
+        elif scalar:
+            scalars.setdefault(scalar, []).append(name)
+    return Keys(
+        frozenset(node["properties"]),
+        frozenset(node.get("required", ())),
+        tuple(places),
+        tuple((kind, tuple(names)) for kind, names in scalars.items()),
+    )
 
 
 def key_problem(record: dict[str, Any], keys: Keys) -> str | None:
@@ -433,10 +455,21 @@ def key_problem(record: dict[str, Any], keys: Keys) -> str | None:
         missing = keys.required - present
         if extra or missing:
             return f"keys {sorted(extra)} not allowed, {sorted(missing)} missing"
+    for kind, names in keys.scalars:
+        found = _wrong_scalar(kind, list(map(record.get, names)))
+        if found:
+            return found
     for place in keys.places:
         found = _place_problem(record.get(place.name), place.depth, place)
         if found:
             return f"{place.name}: {found}"
+    return None
+
+
+def _wrong_scalar(kind: str, values: list[Any]) -> str | None:
+    suspect, wrong, message = WRONG_SCALARS[kind]
+    if suspect in map(type, values) and any(wrong(v) for v in values if type(v) is suspect):
+        return message
     return None
 
 
@@ -446,14 +479,11 @@ def _place_problem(value: Any, depth: int, place: Place) -> str | None:
     if depth == 0:
         if place.keys is not None:
             return key_problem(value, place.keys) if isinstance(value, dict) else None
-        is_bool_number = place.number and isinstance(value, bool)
-        return "a bool where a number belongs" if is_bool_number else None
+        return _wrong_scalar(place.scalar, [value]) if place.scalar else None
     if not isinstance(value, list):
         return f"a {type(value).__name__} where a list belongs"
-    if depth == 1 and place.keys is None:  # a list of scalars: one pass in C
-        return (
-            "a bool where a number belongs" if place.number and bool in map(type, value) else None
-        )
+    if depth == 1 and place.keys is None:  # a list of scalars
+        return _wrong_scalar(place.scalar, value) if place.scalar else None
     for item in value:
         found = _place_problem(item, depth - 1, place)
         if found:
@@ -480,16 +510,22 @@ def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema
     try:
         table = pa.Table.from_pylist(rows, schema=arrow_schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        # Arrow does not say which record: the first that jsonschema rejects.
         index = next((i for i, row in enumerate(rows) if not is_valid(kind, row)), None)
-        candidates = [c for c in (first, (index, f"Arrow type ({exc})")) if c[0] is not None]
-        if not candidates:
+        found = [c for c in (first, (index, f"Arrow types ({exc})")) if c and c[0] is not None]
+        if not found:
             raise SchemaViolation(f"{kind} records do not fit the Arrow schema: {exc}") from exc
-        raise _violation(kind, rows, *min(candidates)) from exc
-    found = _first_column_failure(schema, table)
-    candidates = [c for c in (first, found) if c is not None]
-    if candidates:
-        raise _violation(kind, rows, *min(candidates))
+        raise _violation(kind, rows, *_first(found)) from exc
+    found = [c for c in (first, _first_column_failure(schema, table)) if c is not None]
+    if found:
+        raise _violation(kind, rows, *_first(found))
     return table
+
+
+def _first(found: list[tuple[int, str]]) -> tuple[int, str]:
+    """The earliest record; on a tie the key walk's finding, which explains the columns'
+    (a str where a list belongs fails the pattern of each of its characters)."""
+    return min(found, key=lambda failure: failure[0])
 
 
 def _first_key_problem(rows: list[dict[str, Any]], keys: Keys) -> tuple[int, str] | None:
@@ -508,9 +544,9 @@ def _first_column_failure(schema: dict[str, Any], table: pa.Table) -> tuple[int,
         table.combine_chunks().to_struct_array().chunk(0), rows, np.ones(len(rows), dtype=bool)
     )
     first: tuple[int, str] | None = None
-    for rule, rows in failures(schema, records, ""):
-        if len(rows) and (first is None or int(rows.min()) < first[0]):
-            first = int(rows.min()), rule
+    for rule, failing in failures(schema, records, ""):
+        if len(failing) and (first is None or int(failing.min()) < first[0]):
+            first = int(failing.min()), rule
     return first
 
 
