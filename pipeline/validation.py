@@ -1,8 +1,10 @@
 """JSON Schema validation of records against schemas/*.schema.json (the contracts).
 
-`jsonschema` is the reference: it lists every problem. The build checks every record it
-writes, so that hot path uses the same schema compiled to Python by `fastjsonschema` (ten
-times faster), except for schemas that use keywords it does not know (then jsonschema).
+`jsonschema` is the reference: it lists every problem, and `msg validate` checks every
+published record with it. The build checks its records in batches, column by column
+(pipeline/batch_checks.py); where Arrow refuses a batch, `is_valid` finds the first invalid
+record with the schema compiled to Python by `fastjsonschema` (ten times faster), except
+for schemas that use keywords it does not know (then jsonschema).
 The schema files are found and read by pipeline/schema_files.py."""
 
 from __future__ import annotations
@@ -78,11 +80,3 @@ def record_errors(kind: str, record: Any) -> list[str]:
     """Every violation, as '<json path>: <message>' (the form `msg validate` prints)."""
     found = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.path))
     return [f"{e.json_path}: {e.message}" for e in found]
-
-
-def require_valid(kind: str, record: dict[str, Any]) -> None:
-    if is_valid(kind, record):
-        return
-    found = problems(kind, record) or ["fastjsonschema and jsonschema disagree on this record"]
-    if found:
-        raise SchemaViolation(f"{kind} record {record.get('id', '?')} is invalid: {found[0]}")
