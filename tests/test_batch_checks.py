@@ -336,3 +336,22 @@ def test_on_mutated_real_records_the_batch_check_and_jsonschema_agree(kind, real
             assert "jsonschema accepts it" not in verdict
         verdicts[expected] += 1
     assert verdicts[True] >= 20 and verdicts[False] >= 200  # both sides were exercised
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        {"from": "human", "value": ["<image>\nx"]},
+        {"from": "human", "value": "<image>\nWhat is red?", "hint": "x"},
+        {"from": "human"},
+    ],
+)
+def test_the_first_turn_is_held_to_the_turn_rules_too(turn, real_records):
+    """Draft 2020-12 `items` skips the elements `prefixItems` covers: the conv schema keeps
+    its first-turn rule inside allOf so that jsonschema (`msg validate`) checks the first
+    turn's keys and types as the build does."""
+    record = copy.deepcopy(real_records["conv"][0])
+    record["conversations"][0] = turn
+    assert not validator("conv").is_valid(record)
+    with pytest.raises(SchemaViolation, match="conversations/0"):
+        _check("conv", [record])
