@@ -48,7 +48,10 @@ class Ledger:
     quarantine_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def _counts(self, label: str) -> FileCounts:
-        return self.files.setdefault(label, FileCounts())
+        counts = self.files.get(label)  # not setdefault: a FileCounts per call is costly
+        if counts is None:
+            counts = self.files[label] = FileCounts()
+        return counts
 
     def read(self, label: str, n: int = 1) -> None:
         self._counts(label).read += n

@@ -40,10 +40,19 @@ class SceneContext:
 class SceneBuilder:
     """Builds one scene; `take`/`drop` keep the ledger for every record it touches."""
 
-    def __init__(self, scene_id: str, rows: list[Routed], ctx: SceneContext, ledger) -> None:
+    def __init__(
+        self,
+        scene_id: str,
+        rows: list[Routed],
+        ctx: SceneContext,
+        ledger,
+        aspects: tuple[str, ...] | None = None,
+    ) -> None:
         self.scene_id = scene_id
         self.ctx = ctx
         self.ledger = ledger
+        # The typed attribute keys, looked up once per partition rather than per object.
+        self.aspects = aspects if aspects is not None else typed_aspects()
         self.by_kind: dict[str, list[Routed]] = defaultdict(list)
         for row in rows:
             self.by_kind[row.kind].append(row)
@@ -119,6 +128,7 @@ class SceneBuilder:
             self.objects[object_id] = _object(
                 object_id,
                 "coco",
+                self.aspects,
                 raw_name=category["name"],
                 name=name,
                 synset=first_noun_synset(name),
@@ -151,6 +161,7 @@ class SceneBuilder:
         return _object(
             object_id,
             "vg",
+            self.aspects,
             raw_name=raw_name,
             name=name,
             synset=synset,
@@ -329,13 +340,20 @@ def _image_fields(coco: dict[str, Any] | None, vg: dict[str, Any] | None) -> dic
     }
 
 
-def _object(object_id: str, source: str, *, evidence: list[str], **fields: Any) -> dict[str, Any]:
+def _object(
+    object_id: str,
+    source: str,
+    aspects: tuple[str, ...],
+    *,
+    evidence: list[str],
+    **fields: Any,
+) -> dict[str, Any]:
     return {
         "object_id": object_id,
         "source": source,
         **fields,
         "duplicate_of": None,
-        "attributes": {a: [] for a in typed_aspects()},
+        "attributes": {a: [] for a in aspects},
         "raw_attributes": [],
         "multi_valued": [],
         "evidence_ids": evidence,
@@ -367,13 +385,21 @@ def _object_order(obj: dict[str, Any]) -> tuple[int, str, int]:
 
 
 def iou(a: list[float], b: list[float]) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    w = min(ax2, bx2) - max(a[0], b[0])
-    h = min(ay2, by2) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
+    """Intersection over union of two [x, y, w, h] boxes. Called ~500K times per 1K images
+    (referents): min and max are written out (the same picks as the builtins, at a
+    fraction of the cost) and boxes apart in x return before y is looked at."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ax2, bx2 = ax + aw, bx + bw
+    w = (bx2 if bx2 < ax2 else ax2) - (bx if bx > ax else ax)
+    if w <= 0:
+        return 0.0
+    ay2, by2 = ay + ah, by + bh
+    h = (by2 if by2 < ay2 else ay2) - (by if by > ay else ay)
+    if h <= 0:
         return 0.0
     inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    return inter / (aw * ah + bw * bh - inter)
 
 
 def mark_duplicates(objects: list[dict[str, Any]]) -> None:
@@ -395,8 +421,9 @@ def build_scenes(rows: list[dict[str, Any]], ctx: SceneContext, ledger) -> list[
     for row in rows:
         grouped[row["s"]].append(Routed(row["k"], row["f"], row["w"], row["r"]))
     scenes = []
+    aspects = typed_aspects()
     for scene_id in sorted(grouped, key=scene_sort_key):
-        scene = SceneBuilder(scene_id, grouped[scene_id], ctx, ledger).build()
+        scene = SceneBuilder(scene_id, grouped[scene_id], ctx, ledger, aspects).build()
         if scene is not None:
             scenes.append(scene)
     return scenes

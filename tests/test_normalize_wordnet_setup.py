@@ -82,3 +82,42 @@ def test_ensure_wordnet_copies_lazily(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "noun.animal"
     assert (tmp_path / "corpora" / "wordnet" / "lexnames").is_file()
+
+
+def test_english_reader_matches_nltk_index() -> None:
+    """The English reader parses each lemma's index lines on first use; every entry, the
+    satellite offsets, the key order and the look-ups equal NLTK's own eager reader."""
+    import warnings
+
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    root = wordnet_setup._wordnet_root()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = wordnet_setup.english_reader_class()(root, None)
+        stock = WordNetCorpusReader(root, None)
+    assert fast.satellite_offsets == stock.satellite_offsets
+    for word in ("dog", "shelves", "red", "running", "tennis_racket", "no_such_word"):
+        for pos in ("n", "v", "a", "s", "r"):
+            assert fast.synsets(word, pos) == stock.synsets(word, pos), (word, pos)
+        assert fast._morphy(word, "n") == stock._morphy(word, "n")
+    lazy, eager = fast._lemma_pos_offset_map, stock._lemma_pos_offset_map
+    assert list(lazy) == list(eager)  # the same look-ups added the same empty entries
+    assert all(list(lazy[k].items()) == list(v.items()) for k, v in eager.items())
+    assert lazy["good"]["s"] and set(lazy["good"]["s"]) < set(lazy["good"]["a"])
+
+
+def test_lazy_lemma_index_acts_as_defaultdict() -> None:
+    parsed: list[str] = []
+
+    def parse(lines: str) -> dict[str, list[int]]:
+        parsed.append(lines)
+        return {"n": [int(lines)]}
+
+    index = wordnet_setup.LazyLemmaIndex({"a": "1", "b": "2"}, parse)
+    assert "a" in index and "zz" not in index and parsed == []
+    assert index["b"] == {"n": [2]} and parsed == ["2"]
+    assert index.get("zz") is None and "zz" not in index
+    assert index["zz"] == {} and "zz" in index  # a miss is remembered, as defaultdict(dict)
+    assert list(index) == ["a", "b", "zz"] and len(index) == 3
+    assert index["a"] == {"n": [1]} and parsed == ["2", "1"]  # each lemma parsed once

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from pipeline.errors import RecordError
@@ -13,12 +14,19 @@ from pipeline.errors import RecordError
 Check = Callable[[Any], bool]
 
 
+# These checks run for every field of every record: a plain int or float (what JSON gives)
+# is recognised by its exact type first, then subclasses get the general test.
+
+
 def _is_number(v: Any) -> bool:
+    kind = type(v)
+    if kind is float or kind is int:
+        return math.isfinite(v)
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
 
 
 def is_positive(v: Any) -> bool:
@@ -55,11 +63,11 @@ def is_box(v: Any) -> bool:
 
 
 def is_text_list(v: Any) -> bool:
-    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    return isinstance(v, list) and all(map(isinstance, v, repeat(str)))
 
 
 def is_int_list(v: Any) -> bool:
-    return isinstance(v, list) and all(is_int(x) for x in v)
+    return isinstance(v, list) and all(map(is_int, v))
 
 
 def is_optional_int(v: Any) -> bool:

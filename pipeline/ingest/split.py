@@ -23,6 +23,9 @@ from pipeline.storage import FsPath
 # Write buffer of one bucket on an object store (5 MiB is S3's smallest multipart part):
 # a split holds one open bucket per partition, so the default (up to 50 MiB) would add up.
 BUCKET_BLOCK_BYTES = 5 * 1024 * 1024
+# Lines a bucket gathers before one write call: a call per line through the file object's
+# layers cost more than the JSON encoding (a few KB per partition held at a time).
+BUCKET_BATCH_LINES = 64
 
 
 def coco_scene_id(image_id: int) -> str:
@@ -42,17 +45,30 @@ class Buckets:
     label: str
     num_partitions: int
     handles: dict[int, tuple[Any, FsPath]] = field(default_factory=dict)
+    pending: dict[int, list[bytes]] = field(default_factory=dict)
+    # The partition of the last scene written: a VG entry's records share their scene.
+    last_scene: tuple[str, int] = ("", -1)
 
     def write(self, scene_id: str, kind: str, where: str, record: Any) -> None:
-        part = partition_of(scene_id, self.num_partitions)
-        opened = self.handles.get(part)
-        if opened is None:
+        if scene_id != self.last_scene[0]:
+            self.last_scene = (scene_id, partition_of(scene_id, self.num_partitions))
+        part = self.last_scene[1]
+        lines = self.pending.get(part)
+        if lines is None:
             folder = self.root / f"part-{part:05d}"
             folder.mkdir()
             tmp = folder / f"{self.label}.jsonl.tmp"
-            opened = self.handles[part] = (tmp.open("wb", block_size=BUCKET_BLOCK_BYTES), tmp)
+            self.handles[part] = (tmp.open("wb", block_size=BUCKET_BLOCK_BYTES), tmp)
+            lines = self.pending[part] = []
         line = {"s": scene_id, "k": kind, "f": self.label, "w": where, "r": record}
-        opened[0].write(orjson.dumps(line) + b"\n")
+        lines.append(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        if len(lines) >= BUCKET_BATCH_LINES:
+            self._flush(part)
+
+    def _flush(self, part: int) -> None:
+        lines = self.pending[part]
+        self.handles[part][0].write(b"".join(lines))
+        lines.clear()
 
     def close(self) -> None:
         for handle, _ in self.handles.values():
@@ -60,7 +76,8 @@ class Buckets:
 
     def commit(self) -> None:
         """Give the finished buckets their final names (a partial file never has one)."""
-        for _, (handle, tmp) in sorted(self.handles.items()):
+        for part, (handle, tmp) in sorted(self.handles.items()):
+            self._flush(part)
             handle.close()
             tmp.replace(tmp.with_name(tmp.name.removesuffix(".tmp")))
 
@@ -106,7 +123,10 @@ class SplitState:
     def first_time(self, kind: str, record_id: Any) -> bool:
         if not is_int(record_id):
             return True  # a missing or bad id is the scene stage's to report
-        return self.record_ids.setdefault(kind, IdSet()).add(record_id)
+        ids = self.record_ids.get(kind)  # not setdefault: an IdSet per call is costly
+        if ids is None:
+            ids = self.record_ids[kind] = IdSet()
+        return ids.add(record_id)
 
 
 def _split_coco_instances(f: InputFile, out: Buckets, state: SplitState, ledger: Ledger) -> None:

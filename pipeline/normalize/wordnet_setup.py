@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,86 @@ _STARTUP_FILES = frozenset(
 )
 
 
+class LazyLemmaIndex(dict):
+    """NLTK's `_lemma_pos_offset_map` (lemma -> pos -> synset offsets, a
+    `defaultdict(dict)`), parsed one lemma at a time on first use: a build looks up a few
+    thousand of WordNet's ~150k lemmas, and parsing every index line up front was most of
+    the reader's start-up time and about 40 MB per process.
+
+    `raw` maps each lemma to its index lines (one per part of speech, in NLTK's file
+    order); `parse` turns those lines into the lemma's {pos: offsets} entry exactly as
+    NLTK's loader does. Whole-map operations (iteration, length, views) parse everything
+    first and keep NLTK's key order."""
+
+    def __init__(self, raw: dict[str, str], parse: Callable[[str], dict[str, list[int]]]):
+        super().__init__()
+        self._raw = raw
+        self._parse = parse
+        self._complete = False
+
+    def __missing__(self, lemma: str) -> dict[str, list[int]]:
+        lines = self._raw.get(lemma)
+        entry = self._parse(lines) if lines is not None else {}  # defaultdict(dict)
+        self[lemma] = entry
+        return entry
+
+    def __contains__(self, lemma: object) -> bool:
+        return dict.__contains__(self, lemma) or lemma in self._raw
+
+    def get(self, lemma: str, default: Any = None) -> Any:
+        return self[lemma] if lemma in self else default
+
+    def _parse_all(self) -> None:
+        if self._complete:
+            return
+        # NLTK's order: every index lemma in file order, then names added by look-ups.
+        added = {k: v for k, v in dict.items(self) if k not in self._raw}
+        parsed = {lemma: self[lemma] for lemma in self._raw}
+        self.clear()
+        self.update(parsed)
+        self.update(added)
+        self._complete = True
+
+    def __iter__(self) -> Iterator[str]:
+        self._parse_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._parse_all()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._parse_all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._parse_all()
+        return super().values()
+
+    def items(self) -> Any:
+        self._parse_all()
+        return super().items()
+
+
+def parse_index_lines(lines: str, satellites: frozenset[int]) -> dict[str, list[int]]:
+    """One lemma's index lines -> {pos: synset offsets}, as NLTK's
+    `_load_lemma_pos_offset_map` builds them (an adjective also gets its satellites as
+    "s")."""
+    entry: dict[str, list[int]] = {}
+    for line in lines.splitlines():
+        fields = line.split()
+        # lemma pos n_synsets n_pointers pointer... n_senses n_tagged offset...
+        pos, n_synsets, n_pointers = fields[1], int(fields[2]), int(fields[3])
+        first = 6 + n_pointers
+        offsets = [int(f) for f in fields[first : first + n_synsets]]
+        if n_synsets <= 0 or int(fields[4 + n_pointers]) != n_synsets:
+            raise ValueError(f"malformed WordNet index line: {line!r}")
+        entry[pos] = offsets
+        if pos == "a":
+            entry["s"] = [offset for offset in offsets if offset in satellites]
+    return entry
+
+
 @cache
 def english_reader_class() -> type:
     """NLTK's WordNet reader minus start-up work English look-ups never use (imported
@@ -229,6 +310,39 @@ def english_reader_class() -> type:
             if file in _STARTUP_FILES and isinstance(self._root, FileSystemPathPointer):
                 return open(self._root.join(file).path, encoding=self.encoding(file))
             return super().open(file)
+
+        def _scan_satellites(self) -> None:
+            # NLTK's scan, on a plain text file instead of its (slow) seekable stream.
+            satellites = set()
+            for line in self._text_lines("data.adj"):
+                if not line.strip() or line.startswith(" "):
+                    continue
+                fields = line.strip().split()
+                if len(fields) >= 3 and fields[2] == "s":
+                    satellites.add(int(fields[0]))
+            self.satellite_offsets = satellites
+
+        def _load_lemma_pos_offset_map(self) -> None:
+            # Only each line's lemma is read now; the lemma's entry is parsed on first use.
+            raw: dict[str, str] = {}
+            for suffix in self._FILEMAP.values():
+                for line in self._text_lines(f"index.{suffix}"):
+                    if line.startswith(" "):  # the licence header
+                        continue
+                    lemma = line.split(" ", 1)[0]
+                    raw[lemma] = raw[lemma] + line if lemma in raw else line
+            satellites = frozenset(self.satellite_offsets)
+            self._lemma_pos_offset_map = LazyLemmaIndex(
+                raw, lambda lines: parse_index_lines(lines, satellites)
+            )
+
+        def _text_lines(self, file: str) -> list[str]:
+            if isinstance(self._root, FileSystemPathPointer):
+                path = self._root.join(file).path
+                with open(path, encoding=self.encoding(file)) as f:
+                    return f.readlines()
+            with super().open(file) as stream:
+                return stream.readlines()
 
     return EnglishWordNet
 
