@@ -146,15 +146,20 @@ class AbsentCandidates:
         self.region_names = _referable(tuple(stats.popular_names()[:REGION_NAME_POOL]))
         self.categories = tuple(stats.popular_categories())
         self.names = frozenset((*self.region_names, *self.categories))
-        self._lookup = RelatedLookup(sorted(self.names))
+        self._lookup = RelatedLookup(sorted(self.names), index_closures=True)
+        # Per present name (the images' vocabulary): usually none or a few candidates.
+        self._related_to = lru_cache(maxsize=100_000)(self._candidates_related_to)
         self._regions: dict[str, Distractor] = {}
         self._categories: dict[tuple[str, int], Distractor] = {}
+
+    def _candidates_related_to(self, name: str) -> frozenset[str]:
+        return frozenset(self._lookup.related_to(name))
 
     def related_to_any(self, present: Iterable[str]) -> set[str]:
         """The candidates n with names_related(n, p) for some present name p."""
         found: set[str] = set()
         for name in present:
-            found |= self._lookup.related_to(name)
+            found |= self._related_to(name)
         return found
 
     def region(self, name: str) -> Distractor:

@@ -133,21 +133,29 @@ class RelatedLookup:
     test of names_related(n, name) is one look-up keyed by the other name's profile: n's
     name equal to that name, to one of its reviewed group (groups are symmetric) or to its
     head; n's head equal to that name; a sense of n in its closure; a sense of it in n's
-    closure."""
+    closure.
 
-    def __init__(self, names: Iterable[str]) -> None:
+    Closures are long (every hypernym): indexing them pays for a large set asked about
+    many times (`index_closures`); for the few names of one image, testing each closure
+    against the asked name's few senses is cheaper than indexing them."""
+
+    def __init__(self, names: Iterable[str], index_closures: bool = False) -> None:
         self._by_name: dict[str, list[str]] = {}
         self._by_head: dict[str, list[str]] = {}
         self._by_sense: dict[str, list[str]] = {}
         self._by_closure: dict[str, list[str]] = {}
+        self._closures: list[tuple[str, frozenset[str]]] = []
         for n in dict.fromkeys(names):
             p = name_profile(n)
             self._by_name.setdefault(p.name, []).append(n)
             self._by_head.setdefault(p.head, []).append(n)
             for s in p.senses:
                 self._by_sense.setdefault(s, []).append(n)
-            for c in p.closure:
-                self._by_closure.setdefault(c, []).append(n)
+            if index_closures:
+                for c in p.closure:
+                    self._by_closure.setdefault(c, []).append(n)
+            else:
+                self._closures.append((n, p.closure))
 
     def related_to(self, name: str) -> set[str]:
         """The indexed names n with names_related(n, name)."""
@@ -164,6 +172,9 @@ class RelatedLookup:
                 hits = index.get(key)
                 if hits:
                     found.update(hits)
+        for n, closure in self._closures:
+            if not p.senses.isdisjoint(closure):
+                found.add(n)
         return found
 
 
