@@ -104,6 +104,15 @@ class FactContext:
             return name not in self._ruled_out
         return self.absent(name)
 
+    @property
+    def candidate_names(self) -> frozenset[str]:
+        """The names of the absent pools (popular referable names, COCO categories)."""
+        return absent_candidates(self.stats).names
+
+    def candidates_related_to(self, name: str) -> frozenset[str]:
+        """The names of the absent pools n with related(n, name) (equal or names_related)."""
+        return absent_candidates(self.stats).related_to(name)
+
     # The pools below are the same for every fact of the scene: built once. Absence is
     # filtered before de-duplication (both act per option, so they commute), and the
     # first occurrence of a name keeps its place, as dedupe() over one tier does.
@@ -148,7 +157,7 @@ class AbsentCandidates:
         self.names = frozenset((*self.region_names, *self.categories))
         self._lookup = RelatedLookup(sorted(self.names), index_closures=True)
         # Per present name (the images' vocabulary): usually none or a few candidates.
-        self._related_to = lru_cache(maxsize=100_000)(self._candidates_related_to)
+        self.related_to = lru_cache(maxsize=100_000)(self._candidates_related_to)
         self._regions: dict[str, Distractor] = {}
         self._categories: dict[tuple[str, int], Distractor] = {}
 
@@ -159,7 +168,7 @@ class AbsentCandidates:
         """The candidates n with names_related(n, p) for some present name p."""
         found: set[str] = set()
         for name in present:
-            found |= self._related_to(name)
+            found |= self.related_to(name)
         return found
 
     def region(self, name: str) -> Distractor:

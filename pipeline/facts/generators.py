@@ -68,7 +68,14 @@ def _excluded(aspect: str) -> set[str]:
 def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distractor]:
     """COCO's 80 categories are exhaustive: a category with no instance is absent (unless
     a VG object of a related name is there)."""
-    return [c for c in ctx.absent_categories if not related(c.option, exclude)]
+    # Looked up in the absent pools' index; a name outside it (none from one Stats) is
+    # compared directly.
+    ruled_out, indexed = ctx.candidates_related_to(exclude), ctx.candidate_names
+    return [
+        c
+        for c in ctx.absent_categories
+        if (c.option not in ruled_out if c.option in indexed else not related(c.option, exclude))
+    ]
 
 
 def entity_present_facts(ctx: FactContext, family: Family) -> list[Fact]:
