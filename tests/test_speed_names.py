@@ -15,6 +15,7 @@ import pytest
 from pipeline.normalize import lexicon, wordnet_setup
 from pipeline.normalize.names import (
     RelatedIndex,
+    RelatedLookup,
     _senses,
     names_related,
     related_groups,
@@ -107,3 +108,15 @@ def test_english_reader_copies_wordnet_in_when_missing(tmp_path) -> None:
     synset, root = out.stdout.split()
     assert synset == "dog.n.01"
     assert Path(root).resolve() == (tmp_path / "corpora" / "wordnet").resolve()
+
+
+@pytest.mark.parametrize("index_closures", [False, True])
+def test_related_lookup_matches_reference(index_closures: bool) -> None:
+    names = _names()
+    rng = random.Random(1)
+    for _ in range(200):
+        indexed = rng.sample(names, rng.randrange(0, 15))
+        lookup = RelatedLookup(indexed, index_closures=index_closures)
+        for name in rng.sample(names, 30):
+            expected = {n for n in indexed if _reference_related(n, name)}
+            assert lookup.related_to(name) == expected, (name, indexed)

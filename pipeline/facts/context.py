@@ -13,7 +13,7 @@ from pipeline.config import BuildOptions
 from pipeline.facts.model import FALLBACK, PLAUSIBLE, Distractor
 from pipeline.facts.referents import Referent, can_refer, referents, related, visible
 from pipeline.facts.stats import Stats
-from pipeline.normalize.names import RelatedIndex
+from pipeline.normalize.names import RelatedIndex, RelatedLookup
 
 
 @dataclass(kw_only=True)
@@ -61,11 +61,16 @@ class FactContext:
     def _same_name(self) -> dict[str, list[Referent]]:
         return {}
 
+    @cached_property
+    def _names_lookup(self) -> RelatedLookup:
+        return RelatedLookup(self.names)
+
     def same_name(self, name: str) -> list[Referent]:
-        """Every referent the word `name` could refer to, as `referents.same_name` finds them:
-        one related() per distinct name of the image, not per referent (and remembered)."""
+        """Every referent the word `name` could refer to, as `referents.same_name` finds them
+        (related(): equal or names_related): the image's names looked up by the name's
+        profile, not compared one by one (and remembered)."""
         if name not in self._same_name:
-            names = {n for n in self.names if related(n, name)}
+            names = self._names_lookup.related_to(name)
             self._same_name[name] = [g for g in self.groups if g.name in names]
         return self._same_name[name]
 
@@ -88,25 +93,45 @@ class FactContext:
             self._valued[aspect] = [(g, values) for g, values in valued if values]
         return self._valued[aspect]
 
-    def _absent_options(self, names: Iterable[str], tier: int) -> list[Distractor]:
-        return [Distractor(option=n, source="absent", tier=tier) for n in names if self.absent(n)]
-
-    # The candidate pools below are the same for every fact of the scene: built once.
-    # Absence is filtered before de-duplication: both act per option, so they commute.
     @cached_property
-    def _absent_category_candidates(self) -> list[Distractor]:
-        """Absent COCO categories, those seen most with the present ones first."""
-        present = sorted(coco_categories_present(self))
-        cands = self._absent_options(self.stats.cooccurring(present), PLAUSIBLE)
-        return cands + self._absent_options(self.stats.popular_categories(), FALLBACK)
+    def _ruled_out(self) -> set[str]:
+        """The candidates of the absent pools that some name of the image is related to."""
+        return absent_candidates(self.stats).related_to_any(self.names)
+
+    def _candidate_absent(self, name: str) -> bool:
+        """absent(name) for a name of the absent pools, from the per-image ruled-out set."""
+        if name in absent_candidates(self.stats).names:
+            return name not in self._ruled_out
+        return self.absent(name)
+
+    @property
+    def candidate_names(self) -> frozenset[str]:
+        """The names of the absent pools (popular referable names, COCO categories)."""
+        return absent_candidates(self.stats).names
+
+    def candidates_related_to(self, name: str) -> frozenset[str]:
+        """The names of the absent pools n with related(n, name) (equal or names_related)."""
+        return absent_candidates(self.stats).related_to(name)
+
+    # The pools below are the same for every fact of the scene: built once. Absence is
+    # filtered before de-duplication (both act per option, so they commute), and the
+    # first occurrence of a name keeps its place, as dedupe() over one tier does.
+    @cached_property
+    def _cooccurring(self) -> list[str]:
+        return self.stats.cooccurring(sorted(coco_categories_present(self)))
 
     @cached_property
     def absent_categories(self) -> list[Distractor]:
-        """Absent COCO categories, plausible ones first."""
+        """Absent COCO categories: those seen most with the present ones first (plausible),
+        then the others by popularity (fallback); weighted by how often each is present."""
         present = coco_categories_present(self)
-        cands = dedupe(self._absent_category_candidates)
-        weight = self.stats.category_weight
-        return [_copy(c, c.tier, weight(c.option)) for c in cands if c.option not in present]
+        candidates = absent_candidates(self.stats)
+        tiers: dict[str, int] = {}
+        for names, tier in ((self._cooccurring, PLAUSIBLE), (candidates.categories, FALLBACK)):
+            for n in names:
+                if n not in tiers and self._candidate_absent(n):
+                    tiers[n] = tier
+        return [candidates.category(n, tier) for n, tier in tiers.items() if n not in present]
 
     @cached_property
     def absent_region_names(self) -> list[Distractor]:
@@ -114,11 +139,61 @@ class FactContext:
         (popular names, categories among them), one tier, weighted by how often a name is
         in an image. Names are the answers here: an absent COCO category offered first
         would be an option that is never right, and a rare name one that is always right."""
-        popular = _referable(tuple(self.stats.popular_names()[:REGION_NAME_POOL]))
-        categories = [_copy(c, PLAUSIBLE, c.weight) for c in self._absent_category_candidates]
-        cands = dedupe(self._absent_options(popular, PLAUSIBLE) + categories)
-        weight = self.stats.name_weight
-        return [_copy(c, c.tier, weight(c.option)) for c in cands]
+        candidates = absent_candidates(self.stats)
+        ordered = (*candidates.region_names, *self._cooccurring, *candidates.categories)
+        names = dict.fromkeys(n for n in ordered if self._candidate_absent(n))
+        return [candidates.region(n) for n in names]
+
+
+class AbsentCandidates:
+    """The names the absent pools draw from (popular referable names, COCO categories) for
+    one Stats, indexed once per process: which of them an image rules out is a few look-ups
+    per present name, and each distractor is made once (distractors are never changed)."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+        self.region_names = _referable(tuple(stats.popular_names()[:REGION_NAME_POOL]))
+        self.categories = tuple(stats.popular_categories())
+        self.names = frozenset((*self.region_names, *self.categories))
+        self._lookup = RelatedLookup(sorted(self.names), index_closures=True)
+        # Per present name (the images' vocabulary): usually none or a few candidates.
+        self.related_to = lru_cache(maxsize=100_000)(self._candidates_related_to)
+        self._regions: dict[str, Distractor] = {}
+        self._categories: dict[tuple[str, int], Distractor] = {}
+
+    def _candidates_related_to(self, name: str) -> frozenset[str]:
+        return frozenset(self._lookup.related_to(name))
+
+    def related_to_any(self, present: Iterable[str]) -> set[str]:
+        """The candidates n with names_related(n, p) for some present name p."""
+        found: set[str] = set()
+        for name in present:
+            found |= self.related_to(name)
+        return found
+
+    def region(self, name: str) -> Distractor:
+        d = self._regions.get(name)
+        if d is None:
+            weight = self.stats.name_weight(name)
+            d = self._regions[name] = Distractor(
+                option=name, source="absent", tier=PLAUSIBLE, weight=weight
+            )
+        return d
+
+    def category(self, name: str, tier: int) -> Distractor:
+        d = self._categories.get((name, tier))
+        if d is None:
+            weight = self.stats.category_weight(name)
+            d = self._categories[name, tier] = Distractor(
+                option=name, source="absent", tier=tier, weight=weight
+            )
+        return d
+
+
+@lru_cache(maxsize=4)
+def absent_candidates(stats: Stats) -> AbsentCandidates:
+    """One index per Stats (a worker loads the build's Stats once)."""
+    return AbsentCandidates(stats)
 
 
 # Names a region question may offer as distractors: the most frequent ones (by images).
@@ -129,14 +204,6 @@ REGION_NAME_POOL = 500
 def _referable(names: tuple[str, ...]) -> tuple[str, ...]:
     """The names that can be a question's subject (the same popular names every scene)."""
     return tuple(n for n in names if can_refer(n))
-
-
-def _copy(c: Distractor, tier: int, weight: float) -> Distractor:
-    """What dataclasses.replace(c, tier=..., weight=...) gives, without its per-call walk
-    over the fields (hundreds of thousands of copies per 1K-image build)."""
-    return Distractor(
-        option=c.option, source=c.source, object_ids=c.object_ids, tier=tier, weight=weight
-    )
 
 
 def dedupe(cands: list[Distractor]) -> list[Distractor]:

@@ -7,6 +7,7 @@ family that names it (all attribute aspects share `attribute`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pipeline.facts.context import FactContext, coco_categories_present, dedupe
@@ -22,6 +23,7 @@ from pipeline.facts.referents import (
     spans_image,
 )
 from pipeline.facts.slots import plural, subject_slots
+from pipeline.facts.stats import Stats
 from pipeline.hashing import seeded_rng, stable_hash64
 from pipeline.normalize import are_confusable, attribute_values, lexicon
 from pipeline.normalize.attributes import surface_index
@@ -66,7 +68,14 @@ def _excluded(aspect: str) -> set[str]:
 def absent_category_distractors(ctx: FactContext, exclude: str) -> list[Distractor]:
     """COCO's 80 categories are exhaustive: a category with no instance is absent (unless
     a VG object of a related name is there)."""
-    return [c for c in ctx.absent_categories if not related(c.option, exclude)]
+    # Looked up in the absent pools' index; a name outside it (none from one Stats) is
+    # compared directly.
+    ruled_out, indexed = ctx.candidates_related_to(exclude), ctx.candidate_names
+    return [
+        c
+        for c in ctx.absent_categories
+        if (c.option not in ruled_out if c.option in indexed else not related(c.option, exclude))
+    ]
 
 
 def entity_present_facts(ctx: FactContext, family: Family) -> list[Fact]:
@@ -259,9 +268,8 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
             and not are_confusable(aspect, v, value)
         )
 
-    def weight(v: str) -> float:
-        return ctx.stats.value_weight(aspect, g.name, v)
-
+    options = _value_options(ctx.stats, aspect, g.name)
+    weight = options.weight
     # Options are filtered before de-duplication (both act per option, so they commute).
     same_ids = {id(c) for c in same}  # referents of a related name (same_name above)
     cands = [
@@ -271,14 +279,12 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
         for v in values
         if usable(v)
     ]
-    prior = ctx.stats.values_seen_with(aspect, g.name)
+    cands += [options.prior(v) for v in options.seen_with if usable(v)]
+    # usable() minus its image-independent tests, which _fallback_values applied already.
     cands += [
-        Distractor(option=v, source="class_prior", weight=weight(v)) for v in prior if usable(v)
-    ]
-    cands += [
-        Distractor(option=v, source="aspect_value", tier=FALLBACK, weight=weight(v))
-        for v in attribute_values(aspect)
-        if usable(v)
+        options.fallback(v)
+        for v in _fallback_values(aspect, value)
+        if v not in forbidden and (allowed is None or v in allowed)
     ]
     return Fact(
         family=family.name,
@@ -290,6 +296,54 @@ def _attribute_fact(ctx: FactContext, family: Family, g: Referent, value: str) -
         referent_bbox=g.main["bbox"],
         evidence=g.evidence + ctx.scene["evidence_ids"],
         distractors=dedupe(cands),
+    )
+
+
+class _ValueOptions:
+    """The value distractors of one (aspect, referent name) that carry no object ids, made
+    once per process: their weight depends on the name only, and distractors are never
+    changed after they are made."""
+
+    def __init__(self, stats: Stats, aspect: str, name: str) -> None:
+        self._stats, self._aspect, self._name = stats, aspect, name
+        self.seen_with = stats.values_seen_with(aspect, name)
+        self._weights: dict[str, float] = {}
+        self._priors: dict[str, Distractor] = {}
+        self._fallbacks: dict[str, Distractor] = {}
+
+    def weight(self, value: str) -> float:
+        w = self._weights.get(value)
+        if w is None:
+            w = self._weights[value] = self._stats.value_weight(self._aspect, self._name, value)
+        return w
+
+    def prior(self, value: str) -> Distractor:
+        d = self._priors.get(value)
+        if d is None:
+            d = Distractor(option=value, source="class_prior", weight=self.weight(value))
+            self._priors[value] = d
+        return d
+
+    def fallback(self, value: str) -> Distractor:
+        d = self._fallbacks.get(value)
+        if d is None:
+            weight = self.weight(value)
+            d = Distractor(option=value, source="aspect_value", tier=FALLBACK, weight=weight)
+            self._fallbacks[value] = d
+        return d
+
+
+@lru_cache(maxsize=4096)
+def _value_options(stats: Stats, aspect: str, name: str) -> _ValueOptions:
+    return _ValueOptions(stats, aspect, name)
+
+
+@lru_cache(maxsize=4096)
+def _fallback_values(aspect: str, value: str) -> tuple[str, ...]:
+    """The aspect's values that may stand against `value` in any image: not the value
+    itself and not confusable with it (in attribute_values order)."""
+    return tuple(
+        v for v in attribute_values(aspect) if v != value and not are_confusable(aspect, v, value)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pipeline.registry import registry
 
@@ -47,16 +48,34 @@ class Fact:
     def aspect(self) -> str:
         return registry().aspect_of(self.family)
 
+    @cached_property
+    def draw_pools(self) -> tuple[tuple[list[Distractor], list[float]], ...]:
+        """The distractors of each tier (plausible, then fallback) with their draw
+        exponents: every form of the fact draws from them (distractors are not changed
+        once the fact is made)."""
+        pools = []
+        for tier in (PLAUSIBLE, FALLBACK):
+            pool = [d for d in self.distractors if d.tier == tier]
+            pools.append((pool, [draw_exponent(d.weight) for d in pool]))
+        return tuple(pools)
 
-def weighted_sample(pool: list[Distractor], k: int, rng: random.Random) -> list[Distractor]:
+
+def draw_exponent(weight: float) -> float:
+    """1 / weight, as weighted_sample raises each draw to (max(weight, 1e-9); NaN kept, as
+    max keeps it)."""
+    return 1.0 / (1e-9 if weight < 1e-9 else weight)
+
+
+def weighted_sample(
+    pool: list[Distractor], k: int, rng: random.Random, exponents: list[float] | None = None
+) -> list[Distractor]:
     """k of the pool without replacement, each drawn in proportion to its weight
-    (Efraimidis-Spirakis keys u^(1/w): one draw per candidate, in pool order)."""
-    # The same draws as rng.random() ** (1.0 / max(w, 1e-9)); the bound method and the
-    # inline comparison (NaN kept, as max keeps it) only save per-candidate call overhead.
-    draw = rng.random
-    keyed = [
-        (draw() ** (1.0 / (1e-9 if d.weight < 1e-9 else d.weight)), i) for i, d in enumerate(pool)
-    ]
+    (Efraimidis-Spirakis keys u^(1/w): one draw per candidate, in pool order).
+    `exponents` are draw_exponent of the pool's weights, when the caller has them."""
+    if exponents is None:
+        exponents = [draw_exponent(d.weight) for d in pool]
+    draw = rng.random  # the bound method: saves per-candidate call overhead
+    keyed = [(draw() ** e, i) for i, e in enumerate(exponents)]
     keyed.sort(reverse=True)
     return [pool[i] for _, i in keyed[:k]]
 
@@ -65,9 +84,9 @@ def pick_distractors(fact: Fact, rng: random.Random, k: int) -> list[Distractor]
     """Up to k distractors, plausible ones first, each tier drawn with the item's rng in
     proportion to the distractors' weights."""
     chosen: list[Distractor] = []
-    for tier in (PLAUSIBLE, FALLBACK):
-        pool = [d for d in fact.distractors if d.tier == tier]
-        chosen += weighted_sample(pool, min(len(pool), k - len(chosen)), rng)
+    for pool, exponents in fact.draw_pools:
+        n = min(len(pool), k - len(chosen))
+        chosen += weighted_sample(pool, n, rng, exponents)
         if len(chosen) == k:
             break
     return chosen

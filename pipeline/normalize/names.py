@@ -127,6 +127,57 @@ class RelatedIndex:
         )
 
 
+class RelatedLookup:
+    """Names indexed by each part of their profiles, so that which of them are related to a
+    given name is a few dict look-ups rather than one names_related call per name. Each
+    test of names_related(n, name) is one look-up keyed by the other name's profile: n's
+    name equal to that name, to one of its reviewed group (groups are symmetric) or to its
+    head; n's head equal to that name; a sense of n in its closure; a sense of it in n's
+    closure.
+
+    Closures are long (every hypernym): indexing them pays for a large set asked about
+    many times (`index_closures`); for the few names of one image, testing each closure
+    against the asked name's few senses is cheaper than indexing them."""
+
+    def __init__(self, names: Iterable[str], index_closures: bool = False) -> None:
+        self._by_name: dict[str, list[str]] = {}
+        self._by_head: dict[str, list[str]] = {}
+        self._by_sense: dict[str, list[str]] = {}
+        self._by_closure: dict[str, list[str]] = {}
+        self._closures: list[tuple[str, frozenset[str]]] = []
+        for n in dict.fromkeys(names):
+            p = name_profile(n)
+            self._by_name.setdefault(p.name, []).append(n)
+            self._by_head.setdefault(p.head, []).append(n)
+            for s in p.senses:
+                self._by_sense.setdefault(s, []).append(n)
+            if index_closures:
+                for c in p.closure:
+                    self._by_closure.setdefault(c, []).append(n)
+            else:
+                self._closures.append((n, p.closure))
+
+    def related_to(self, name: str) -> set[str]:
+        """The indexed names n with names_related(n, name)."""
+        p = name_profile(name)
+        probes = (
+            (self._by_name, (p.name, p.head, *p.group)),
+            (self._by_head, (p.name,)),
+            (self._by_sense, p.closure),
+            (self._by_closure, p.senses),
+        )
+        found: set[str] = set()
+        for index, keys in probes:
+            for key in keys:
+                hits = index.get(key)
+                if hits:
+                    found.update(hits)
+        for n, closure in self._closures:
+            if not p.senses.isdisjoint(closure):
+                found.add(n)
+        return found
+
+
 @lru_cache(maxsize=100_000)
 def name_synonyms(name: str) -> frozenset[str]:
     """The name, its WordNet synonyms (first few noun senses) and reviewed related names."""

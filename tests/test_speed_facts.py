@@ -1,0 +1,97 @@
+"""The per-process pools of fact generation (absent names, related categories, draw
+exponents) give what the straightforward per-scene computations give."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from conftest import read_scenes
+
+from pipeline.config import BuildOptions
+from pipeline.facts.context import (
+    REGION_NAME_POOL,
+    FactContext,
+    coco_categories_present,
+    make_context,
+)
+from pipeline.facts.generators import absent_category_distractors
+from pipeline.facts.model import PLAUSIBLE, Distractor, weighted_sample
+from pipeline.facts.referents import can_refer, related
+from pipeline.facts.stats import Stats, scene_stats
+from pipeline.normalize import wordnet_setup
+from pipeline.normalize.names import RelatedIndex
+
+pytestmark = pytest.mark.skipif(
+    not (wordnet_setup.SYSTEM_WORDNET / "data.noun").is_file(),
+    reason="Debian WordNet (wordnet-base) not installed at /usr/share/wordnet",
+)
+
+
+def _first_unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _reference_pools(ctx: FactContext) -> tuple[list[tuple], list[tuple]]:
+    """(absent_categories, absent_region_names) as (option, tier, weight), computed the
+    straightforward way: every candidate tested against the image's names."""
+    index = RelatedIndex(ctx.names)
+    absent = [n for n in ctx.stats.popular_categories() if not index.any_related(n)]
+    present = coco_categories_present(ctx)
+    cooc = [n for n in ctx.stats.cooccurring(sorted(present)) if not index.any_related(n)]
+    tiers = {n: 0 for n in cooc} | {n: 1 for n in absent if n not in cooc}
+    categories = [
+        (n, tier, ctx.stats.category_weight(n)) for n, tier in tiers.items() if n not in present
+    ]
+    popular = [n for n in ctx.stats.popular_names()[:REGION_NAME_POOL] if can_refer(n)]
+    region = _first_unique(
+        [n for n in popular if not index.any_related(n)] + cooc + [n for n in absent]
+    )
+    regions = [(n, PLAUSIBLE, ctx.stats.name_weight(n)) for n in region]
+    return categories, regions
+
+
+def _triples(pool: list[Distractor]) -> list[tuple]:
+    return [(d.option, d.tier, d.weight) for d in pool]
+
+
+@pytest.fixture(scope="module")
+def contexts(demo_build: Path) -> list[FactContext]:
+    scenes = read_scenes(demo_build)
+    stats = Stats(scene_stats(scenes))
+    return [make_context(s, stats, BuildOptions()) for s in scenes]
+
+
+def test_absent_pools_match_reference(contexts: list[FactContext]) -> None:
+    assert any(ctx.absent_region_names for ctx in contexts)
+    for ctx in contexts:
+        categories, regions = _reference_pools(ctx)
+        assert _triples(ctx.absent_categories) == categories, ctx.scene["scene_id"]
+        assert _triples(ctx.absent_region_names) == regions, ctx.scene["scene_id"]
+        assert all(d.source == "absent" and d.object_ids == [] for d in ctx.absent_region_names)
+
+
+def test_absent_category_distractors_match_related(contexts: list[FactContext]) -> None:
+    for ctx in contexts:
+        for exclude in ["", *coco_categories_present(ctx), "animal", "person"]:
+            expected = [c for c in ctx.absent_categories if not related(c.option, exclude)]
+            assert absent_category_distractors(ctx, exclude) == expected, exclude
+
+
+def test_same_name_matches_related(contexts: list[FactContext]) -> None:
+    for ctx in contexts:
+        for name in [*ctx.names, "animal", "person", "thing"]:
+            expected = [g for g in ctx.groups if related(g.name, name)]
+            assert ctx.same_name(name) == expected, name
+
+
+def test_weighted_sample_with_exponents_draws_the_same() -> None:
+    rng = random.Random(3)
+    pool = [Distractor(option=str(i), source="s", weight=rng.choice([0.0, 1e-12, 0.5, 3.0]))
+            for i in range(40)]  # fmt: skip
+    exponents = [1.0 / max(d.weight, 1e-9) for d in pool]
+    for seed in range(20):
+        plain = weighted_sample(pool, 5, random.Random(seed))
+        given = weighted_sample(pool, 5, random.Random(seed), exponents)
+        assert [d.option for d in plain] == [d.option for d in given]
