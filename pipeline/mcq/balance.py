@@ -14,6 +14,7 @@ is in, so the output is the same for any partitioning."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -31,12 +32,12 @@ from pipeline.mcq.balance_plan import (
     plan,
 )
 from pipeline.parquet_io import (
+    parquet_file,
     read_json_file,
     read_rows,
     read_table,
     write_arrow,
     write_json,
-    write_table,
 )
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "plan_stage",
     "rotate_column",
     "units_stage",
+    "UnitColumns",
+    "write_units",
 ]
 
 BALANCED_STAGE = "mcq_balanced"
@@ -100,7 +103,7 @@ def unit_key(row: dict[str, Any]) -> str:
     # The two statements of a yes/no fact are balanced one by one (per asked value).
     answer = row["answer"] if row["form"] == "yes_no" else ""
     setting = row["pope_setting"] or ""  # POPE asks a category once per setting
-    return "|".join(str(p) for p in (*parts, row["answer_value"], answer, setting))
+    return "|".join(map(str, (*parts, row["answer_value"], answer, setting)))
 
 
 def asked_value(row: dict[str, Any]) -> str:
@@ -123,30 +126,59 @@ def answer_label(row: dict[str, Any]) -> str:
     return row["answer"] if row["form"] in ("mcq", "yes_no") else row["answer_value"]
 
 
-def unit_row(row: dict[str, Any]) -> dict[str, Any]:
+def unit_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    """An item's unit columns, in UNITS_SCHEMA order."""
     # A leader is a non-circular mcq item; its id is "mcq-<16 hex digits>" (the schema says
     # so and every item is validated), so the number sorts like the id.
-    leader = row["form"] == "mcq" and row["group_id"] == row["id"]
-    return {
-        "aspect": row["aspect"],
-        "form": row["form"],
-        "name": row["referent_name"] or "",
-        "value": row["answer_value"],
+    form = row["form"]
+    leader = form == "mcq" and row["group_id"] == row["id"]
+    question = row["question"]
+    masked = mask_regions(question)
+    return (
+        row["aspect"],
+        form,
+        row["referent_name"] or "",
+        row["answer_value"],
         # The question as a model sees it without the image (POPE: per setting).
-        "text": f"{row['pope_setting'] or ''}|{mask_regions(row['question'])}",
+        f"{row['pope_setting'] or ''}|{masked}",
         # The phrasing without the object: the template, and whether it names a region.
-        "frame": f"{row['template_id']}|{mask_regions(row['question']) != row['question']}",
-        "asked": asked_value(row),
-        "answer": answer_label(row),
+        f"{row['template_id']}|{masked != question}",
+        asked_value(row),
+        answer_label(row),
         # The other options a multiple-choice item offers ("" where it has none).
-        **dict(zip(DISTRACTOR_COLUMNS, _offered_distractors(row), strict=True)),
+        *_offered_distractors(row),
         # Unseeded: the order in which a bound drops units is a property of the facts
         # (the bounds themselves look at phrasing and options, which the seed draws).
-        "rank": stable_hash64("balance", unit_key(row)),
-        "leader": leader,
-        "leader_key": int(row["id"][4:20], 16) if leader else 0,
-        "answer_index": row["answer_index"],
-    }
+        stable_hash64("balance", unit_key(row)),
+        leader,
+        int(row["id"][4:20], 16) if leader else 0,
+        row["answer_index"],
+    )
+
+
+def unit_row(row: dict[str, Any]) -> dict[str, Any]:
+    return dict(zip(UNITS_SCHEMA.names, unit_values(row), strict=True))
+
+
+class UnitColumns:
+    """The unit columns of a partition's items, filled in item order: one tuple per item
+    (no dict per item), turned into columns once, when the table is made."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.rows.extend(map(unit_values, rows))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def table(self) -> pa.Table:
+        columns = zip(*self.rows, strict=True) if self.rows else ([] for _ in UNITS_SCHEMA)
+        return pa.Table.from_arrays(
+            [pa.array(c, type=f.type) for c, f in zip(columns, UNITS_SCHEMA, strict=True)],
+            schema=UNITS_SCHEMA,
+        )
 
 
 def to_columns(table: pa.Table, codes: dict[str, Codes]) -> ItemColumns:
@@ -178,8 +210,9 @@ def plan_balance(rows: list[dict[str, Any]], share: float, balance: bool = True)
     """The plan for a list of mcq rows (UNIT_COLUMNS), as ids: {"drop": ids, "position":
     {id: index}, "report": ...}. The build uses the same `plan` over partition files."""
     codes = {column: Codes() for column in TEXT_COLUMNS}
-    table = pa.Table.from_pylist([unit_row(r) for r in rows], schema=UNITS_SCHEMA)
-    decided = plan(to_columns(table, codes), codes, share, balance)
+    units = UnitColumns()
+    units.extend(rows)
+    decided = plan(to_columns(units.table(), codes), codes, share, balance)
     actions = decided.actions.tolist()
     return {
         "drop": sorted(r["id"] for r, a in zip(rows, actions, strict=True) if a == DROP),
@@ -191,14 +224,25 @@ def plan_balance(rows: list[dict[str, Any]], share: float, balance: bool = True)
 
 
 # -- the three steps ----------------------------------------------------------------------
+def units_file(layout, part: int):
+    return layout.part_file(UNITS_STAGE, part, ".parquet")
+
+
+def write_units(layout, part: int, units: UnitColumns) -> None:
+    write_arrow(units_file(layout, part), units.table())
+
+
 def units_stage(layout, part: int) -> dict[str, Any]:
-    """Step 1: one partition's mcq items -> their unit columns, in item order."""
-    source = layout.part_file("mcq", part, ".parquet")
-    rows = read_rows(source, columns=UNIT_COLUMNS)
-    write_table(
-        layout.part_file(UNITS_STAGE, part, ".parquet"), [unit_row(r) for r in rows], UNITS_SCHEMA
-    )
-    return {"part": part, "items": len(rows)}
+    """Step 1: one partition's mcq items -> their unit columns, in item order. The mcq stage
+    writes them from the items it has in memory (pipeline/mcq/stage.py); this reads its
+    items back only when that file is missing."""
+    found = units_file(layout, part)
+    if found.exists():
+        return {"part": part, "items": parquet_file(found).metadata.num_rows}
+    units = UnitColumns()
+    units.extend(read_rows(layout.part_file("mcq", part, ".parquet"), columns=UNIT_COLUMNS))
+    write_units(layout, part, units)
+    return {"part": part, "items": len(units)}
 
 
 def plan_stage(layout, num_partitions: int, share: float, balance: bool = True) -> dict[str, Any]:

@@ -6,27 +6,41 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.facts.model import Distractor, Fact, pick_distractors
 from pipeline.facts.slots import fill, option_text
-from pipeline.hashing import seeded_rng, stable_hash64
+from pipeline.hashing import hash_prefix, stable_hash64
 from pipeline.manifest import SCHEMA_VERSION
-from pipeline.registry import registry
+from pipeline.registry import Family, registry
 
 MCQ_OPTIONS = 4
+# The scene's fields every item repeats, in the item's key order.
+SCENE_FIELDS = ("image_source", "image_id", "scene_id", "file_name", "url", "width", "height")
 
 
 def item_id(scene_id: str, key: str, form: str, variant: str = "") -> str:
     return f"mcq-{stable_hash64(scene_id, key, form, variant):016x}"
 
 
+def word_pattern(value: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(value)}\b", flags=re.IGNORECASE)
+
+
 def contains_word(text: str, value: str) -> bool:
-    return re.search(rf"\b{re.escape(value)}\b", text, flags=re.IGNORECASE) is not None
+    return word_pattern(value).search(text) is not None
 
 
-def _source(d: Distractor, family: str) -> dict[str, Any]:
-    return {"option": option_text(family, d.option), "source": d.source, "object_ids": d.object_ids}
+@dataclass(frozen=True)
+class Prepared:
+    """What every form of one fact shares, derived once per fact instead of once per item:
+    its family, the answer's option text and the item fields that come from the fact."""
+
+    fact: Fact
+    family: Family
+    answer: str
+    fields: dict[str, Any]  # aspect .. pope_setting, without the per-form "form"
 
 
 class Renderer:
@@ -35,153 +49,191 @@ class Renderer:
         self.seed = seed
         self.circular = circular
         self.skipped = skipped
+        self.scene_fields = {name: scene[name] for name in SCENE_FIELDS}
+        # The same hashes as item_id and seeded_rng, the scene's part hashed once.
+        self._id_hash = hash_prefix(scene["scene_id"])
+        self._seed_hash = hash_prefix(seed, scene["scene_id"])
+        # Option texts and answer patterns repeat across a scene's facts and forms.
+        self._option_texts: dict[tuple[str, str], str] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
 
-    def base(self, fact: Fact, form: str, variant: str = "") -> dict[str, Any]:
-        s = self.scene
-        ident = item_id(s["scene_id"], fact.key, form, variant)
+    def prepare(self, fact: Fact) -> Prepared:
+        family = registry().family(fact.family)
+        return Prepared(
+            fact=fact,
+            family=family,
+            answer=self.option_text(fact.family, fact.value),
+            fields={
+                "answer_value": fact.value,
+                "referent_name": fact.referent_name,
+                "referent_object_ids": fact.referent_ids,
+                "referent_bbox": fact.referent_bbox,
+                # One list for every item of the fact: items are written, never mutated.
+                "evidence_ids": sorted(set(fact.evidence)),
+                "split": "test",
+                "pope_setting": fact.pope_setting,
+            },
+        )
+
+    def option_text(self, family: str, value: str) -> str:
+        key = (family, value)
+        text = self._option_texts.get(key)
+        if text is None:
+            text = self._option_texts[key] = option_text(family, value)
+        return text
+
+    def base(self, p: Prepared, form: str, variant: str = "") -> dict[str, Any]:
+        ident = f"mcq-{self._id_hash(p.fact.key, form, variant):016x}"
         return {
             "id": ident,
             "schema_version": SCHEMA_VERSION,
-            "image_source": s["image_source"],
-            "image_id": s["image_id"],
-            "scene_id": s["scene_id"],
-            "file_name": s["file_name"],
-            "url": s["url"],
-            "width": s["width"],
-            "height": s["height"],
-            "aspect": fact.aspect,
+            **self.scene_fields,
+            "aspect": p.family.aspect,
             "form": form,
-            "answer_value": fact.value,
-            "referent_name": fact.referent_name,
-            "referent_object_ids": fact.referent_ids,
-            "referent_bbox": fact.referent_bbox,
-            "evidence_ids": sorted(set(fact.evidence)),
-            "split": "test",
-            "pope_setting": fact.pope_setting,
+            **p.fields,
             "group_id": ident,
             "rotation": 0,
         }
 
+    def seed_of(self, fact: Fact, form: str, variant: str = "") -> int:
+        """seeded_rng's seed for (self.seed, scene id, fact key, form, variant)."""
+        return self._seed_hash(fact.key, form, variant)
+
     def rng(self, fact: Fact, form: str, variant: str = "") -> random.Random:
-        return seeded_rng(self.seed, self.scene["scene_id"], fact.key, form, variant)
+        return random.Random(self.seed_of(fact, form, variant))
 
-    def template(self, fact: Fact, form: str, rng: random.Random) -> tuple[str, str]:
-        choices = registry().family(fact.family).phrasings[form]
+    def template(self, p: Prepared, form: str, rng: random.Random) -> tuple[str, str]:
+        choices = p.family.phrasings[form]
         index = rng.randrange(len(choices))
-        return choices[index], f"{fact.family}.{form}.{index}"
+        return choices[index], f"{p.fact.family}.{form}.{index}"
 
-    def gives_away(self, fact: Fact, question: str) -> bool:
-        if contains_word(question, option_text(fact.family, fact.value)):
-            self.skipped[f"{fact.aspect}:answer_in_question"] += 1
+    def gives_away(self, p: Prepared, question: str) -> bool:
+        pattern = self._patterns.get(p.answer)
+        if pattern is None:
+            pattern = self._patterns[p.answer] = word_pattern(p.answer)
+        if pattern.search(question) is not None:
+            self.skipped[f"{p.family.aspect}:answer_in_question"] += 1
             return True
         return False
 
+    def source(self, d: Distractor, family: str) -> dict[str, Any]:
+        return {
+            "option": self.option_text(family, d.option),
+            "source": d.source,
+            "object_ids": d.object_ids,
+        }
+
+    def no_distractors(self, p: Prepared) -> list[dict[str, Any]]:
+        self.skipped[f"{p.family.aspect}:no_distractors"] += 1
+        return []
+
     # -- forms ------------------------------------------------------------------------
-    def mcq(self, fact: Fact) -> list[dict[str, Any]]:
+    def mcq(self, p: Prepared) -> list[dict[str, Any]]:
+        fact = p.fact
         rng = self.rng(fact, "mcq")
         distractors = pick_distractors(fact, rng, MCQ_OPTIONS - 1)
         if len(distractors) < MCQ_OPTIONS - 1:
-            self.skipped[f"{fact.aspect}:no_distractors"] += 1
-            return []
-        template, template_id = self.template(fact, "mcq", rng)
+            return self.no_distractors(p)
+        template, template_id = self.template(p, "mcq", rng)
         question = fill(template, fact.slots, fact.family, fact.value)
-        if self.gives_away(fact, question):
+        if self.gives_away(p, question):
             return []
-        answer = option_text(fact.family, fact.value)
-        options = [answer] + [option_text(fact.family, d.option) for d in distractors]
+        answer = p.answer
+        options = [answer] + [self.option_text(fact.family, d.option) for d in distractors]
         rng.shuffle(options)
-        item = self.base(fact, "mcq") | {
-            "question": question,
-            "template_id": template_id,
-            "distractor_sources": [_source(d, fact.family) for d in distractors],
-        }
+        item = self.base(p, "mcq")
+        item["question"] = question
+        item["template_id"] = template_id
+        item["distractor_sources"] = [self.source(d, fact.family) for d in distractors]
         rotations = range(MCQ_OPTIONS) if self.circular else range(1)
         return [self._rotated(item, options, answer, k) for k in rotations]
 
     def _rotated(self, item: dict, options: list[str], answer: str, k: int) -> dict[str, Any]:
         turned = options[k:] + options[:k]
+        if not self.circular:  # the only rotation: the item itself, no copy
+            item.update(options=turned, answer=answer, answer_index=turned.index(answer))
+            return item
         out = dict(item, options=turned, answer=answer, answer_index=turned.index(answer))
-        if self.circular:
-            out.update(id=f"{item['id']}-r{k}", group_id=item["id"], rotation=k)
+        out.update(id=f"{item['id']}-r{k}", group_id=item["id"], rotation=k)
         return out
 
-    def yes_no(self, fact: Fact) -> list[dict[str, Any]]:
-        if (
-            registry().family(fact.family).generator == "existence"
-        ):  # POPE: each fact is one statement, true or false
-            return self._yes_no_item(fact, fact.slots["name"], fact.value, None, "")
-        rng = self.rng(fact, "yes_no", "no")
-        false = pick_distractors(fact, rng, 1)
+    def yes_no(self, p: Prepared) -> list[dict[str, Any]]:
+        fact = p.fact
+        if p.family.generator == "existence":  # POPE: each fact is one statement, true or false
+            return [self._yes_no_item(p, fact.slots["name"], fact.value, None, "")]
+        # The false value's draw and the "no" statement share one seed: hash it once.
+        no_seed = self.seed_of(fact, "yes_no", "no")
+        false = pick_distractors(fact, random.Random(no_seed), 1)
         if not false:
-            self.skipped[f"{fact.aspect}:no_distractors"] += 1
-            return []
+            return self.no_distractors(p)
         # One true and one false statement per fact: yes/no stays balanced per aspect.
-        return self._yes_no_item(fact, fact.value, "yes", None, "yes") + self._yes_no_item(
-            fact, false[0].option, "no", false[0], "no"
-        )
+        return [
+            self._yes_no_item(p, fact.value, "yes", None, "yes"),
+            self._yes_no_item(p, false[0].option, "no", false[0], "no", no_seed),
+        ]
 
     def _yes_no_item(
-        self, fact: Fact, value: str, answer: str, false: Distractor | None, variant: str
-    ) -> list[dict[str, Any]]:
-        rng = self.rng(fact, "yes_no", variant)
-        template, template_id = self.template(fact, "yes_no", rng)
-        return [
-            self.base(fact, "yes_no", variant)
-            | {
-                "question": fill(template, fact.slots, fact.family, value),
-                "options": ["yes", "no"],
-                "answer": answer,
-                "answer_index": 0 if answer == "yes" else 1,
-                "template_id": template_id,
-                "distractor_sources": [_source(false, fact.family)] if false else [],
-            }
-        ]
+        self,
+        p: Prepared,
+        value: str,
+        answer: str,
+        false: Distractor | None,
+        variant: str,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        fact = p.fact
+        rng = random.Random(self.seed_of(fact, "yes_no", variant) if seed is None else seed)
+        template, template_id = self.template(p, "yes_no", rng)
+        item = self.base(p, "yes_no", variant)
+        item["question"] = fill(template, fact.slots, fact.family, value)
+        item["options"] = ["yes", "no"]
+        item["answer"] = answer
+        item["answer_index"] = 0 if answer == "yes" else 1
+        item["template_id"] = template_id
+        item["distractor_sources"] = [self.source(false, fact.family)] if false else []
+        return item
 
-    def fill_blank(self, fact: Fact) -> list[dict[str, Any]]:
+    def fill_blank(self, p: Prepared) -> list[dict[str, Any]]:
+        fact = p.fact
         rng = self.rng(fact, "fill_blank")
-        template, template_id = self.template(fact, "fill_blank", rng)
+        template, template_id = self.template(p, "fill_blank", rng)
         question = fill(template, fact.slots, fact.family, fact.value)
-        if self.gives_away(fact, question):
+        if self.gives_away(p, question):
             return []
-        return [
-            self.base(fact, "fill_blank")
-            | {
-                "question": question,
-                "options": [],
-                "answer": option_text(fact.family, fact.value),
-                "answer_index": None,
-                "template_id": template_id,
-                "distractor_sources": [],
-            }
-        ]
+        item = self.base(p, "fill_blank")
+        item["question"] = question
+        item["options"] = []
+        item["answer"] = p.answer
+        item["answer_index"] = None
+        item["template_id"] = template_id
+        item["distractor_sources"] = []
+        return [item]
 
-    def correction(self, fact: Fact) -> list[dict[str, Any]]:
+    def correction(self, p: Prepared) -> list[dict[str, Any]]:
+        fact = p.fact
         rng = self.rng(fact, "correction")
         false = pick_distractors(fact, rng, 1)
         if not false:
-            self.skipped[f"{fact.aspect}:no_distractors"] += 1
-            return []
-        template, template_id = self.template(fact, "statement", rng)
+            return self.no_distractors(p)
+        template, template_id = self.template(p, "statement", rng)
         prompts = registry().correction_prompts
         index = rng.randrange(len(prompts))
         wrong = fill(template, fact.slots, fact.family, false[0].option)
         question = prompts[index].format(statement=wrong)
-        if self.gives_away(fact, question):
+        if self.gives_away(p, question):
             return []
-        return [
-            self.base(fact, "correction")
-            | {
-                "question": question,
-                "options": [],
-                "answer": fill(template, fact.slots, fact.family, fact.value),
-                "answer_index": None,
-                "template_id": f"{template_id}+correction.{index}",
-                "distractor_sources": [_source(false[0], fact.family)],
-            }
-        ]
+        item = self.base(p, "correction")
+        item["question"] = question
+        item["options"] = []
+        item["answer"] = fill(template, fact.slots, fact.family, fact.value)
+        item["answer_index"] = None
+        item["template_id"] = f"{template_id}+correction.{index}"
+        item["distractor_sources"] = [self.source(false[0], fact.family)]
+        return [item]
 
     def render(self, fact: Fact) -> list[dict[str, Any]]:
+        p = self.prepare(fact)
         items = []
-        for form in registry().family(fact.family).forms:
-            items.extend(getattr(self, form)(fact))
+        for form in p.family.forms:
+            items.extend(getattr(self, form)(p))
         return items

@@ -14,6 +14,7 @@ from pipeline.facts.generators import scene_facts
 from pipeline.facts.stats import Stats
 from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
+from pipeline.mcq.balance import UnitColumns, write_units
 from pipeline.mcq.render import Renderer
 from pipeline.parquet_io import write_json
 from pipeline.review.exclusions import base_id, read_exclusions
@@ -50,11 +51,15 @@ def skips_file(layout, part: int):
 
 def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict[str, Any]:
     per_scene: dict[str, int] = {}
+    # The balance's unit columns, from the items while they are in memory (in the order
+    # run_items_stage writes them: scene by scene), instead of reading the partition back.
+    units = UnitColumns()
 
     def make_records(scene, stats, options, skipped: Counter) -> list[dict]:
         before = skipped.total()
         items = mcq_items(scene, stats, options, skipped)
         per_scene[scene["scene_id"]] = skipped.total() - before
+        units.extend(items)
         return items
 
     result = run_items_stage(
@@ -69,4 +74,7 @@ def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict
         count_by=lambda r: f"{r['aspect']}/{r['form']}",
     )
     write_json(skips_file(layout, part), dict(sorted(per_scene.items())))
+    if len(units) != result["items"]:  # every item made is written: the columns match them
+        raise RuntimeError(f"mcq partition {part}: {len(units)} units for {result['items']} items")
+    write_units(layout, part, units)
     return result
