@@ -29,6 +29,7 @@ from pipeline.mcq.balance_plan import (
     ItemColumns,
     head_cap,
     plan,
+    write_units_by_cell,
 )
 from pipeline.parquet_io import (
     read_json_file,
@@ -36,7 +37,6 @@ from pipeline.parquet_io import (
     read_table,
     write_arrow,
     write_json,
-    write_table,
 )
 
 __all__ = [
@@ -195,7 +195,7 @@ def units_stage(layout, part: int) -> dict[str, Any]:
     """Step 1: one partition's mcq items -> their unit columns, in item order."""
     source = layout.part_file("mcq", part, ".parquet")
     rows = read_rows(source, columns=UNIT_COLUMNS)
-    write_table(
+    write_units_by_cell(
         layout.part_file(UNITS_STAGE, part, ".parquet"), [unit_row(r) for r in rows], UNITS_SCHEMA
     )
     return {"part": part, "items": len(rows)}
