@@ -29,25 +29,55 @@ from benchmarks.run import DEFAULT_DATA, ensure_inputs
 
 
 class StageMemory(threading.Thread):
-    """Peak RSS of this process and its children, per running stage (polled)."""
+    """Peak RSS of this process and its children, per running stage, and each child
+    process's own peak (polled)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.stage = "other"
         self.peaks: dict[str, int] = {}
+        self.children: dict[int, tuple[str, int]] = {}  # pid -> (role, peak RSS)
         self.done = threading.Event()
         self.me = psutil.Process()
 
     def run(self) -> None:
         while not self.done.is_set():
-            rss = 0
-            for proc in [self.me, *self.me.children(recursive=True)]:
-                try:
-                    rss += proc.memory_info().rss
-                except psutil.Error:
-                    pass
+            rss = self._rss(self.me)
+            for proc in self.me.children(recursive=True):
+                child = self._rss(proc)
+                role, peak = self.children.get(proc.pid) or (process_role(proc), 0)
+                self.children[proc.pid] = (role, max(peak, child))
+                rss += child
             self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
             self.done.wait(0.1)
+
+    @staticmethod
+    def _rss(proc: psutil.Process) -> int:
+        try:
+            return proc.memory_info().rss
+        except psutil.Error:
+            return 0
+
+
+def process_role(proc: psutil.Process) -> str:
+    """What a child of the build is, from its command line (Dask's spawned workers run
+    multiprocessing's spawn entry point)."""
+    try:
+        cmdline = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "gone"
+    for marker, role in (("resource_tracker", "resource tracker"), ("spawn_main", "worker")):
+        if marker in cmdline:
+            return role
+    return cmdline[:60] or "unknown"
+
+
+def own_peak_mb() -> float:
+    """This process's own high-water mark (VmHWM): the driver alone, without children."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _wrap(
@@ -74,8 +104,9 @@ def _wrap(
 
 def stage_times(
     options: Any, profile: cProfile.Profile | None
-) -> tuple[dict[str, float], dict[str, float]]:
-    """(seconds, peak RSS MB) per stage."""
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """(seconds, peak RSS MB) per stage, and the peak MB of the driver alone and of each
+    child process."""
     import pipeline.build as build
     import pipeline.runner as runner
     from pipeline.progress import Progress
@@ -100,7 +131,10 @@ def stage_times(
     times["other"] = total - sum(times.values())
     times["total"] = total
     peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}
-    return {k: round(v, 2) for k, v in times.items()}, peaks
+    processes = {"driver (own high-water mark)": round(own_peak_mb(), 1)}
+    for pid, (role, peak) in sorted(memory.children.items()):
+        processes[f"{role} {pid}"] = round(peak / 2**20, 1)
+    return {k: round(v, 2) for k, v in times.items()}, peaks, processes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,13 +161,16 @@ def main(argv: list[str] | None = None) -> int:
             quiet=True,
         )
         profile = cProfile.Profile() if args.cprofile else None
-        times, peaks = stage_times(options, profile)
+        times, peaks, processes = stage_times(options, profile)
     width = max(map(len, times))
     print(f"{'stage':<{width}} {'seconds':>9} {'share':>6} {'peak RSS MB':>12}")
     for stage, seconds in times.items():
         share = 100 * seconds / times["total"]
         peak = f"{peaks[stage]:>12.0f}" if stage in peaks else ""
         print(f"{stage:<{width}} {seconds:>8.2f}s {share:>5.1f}% {peak}")
+    print(f"\n{'process':<{width + 20}} {'peak RSS MB':>12}")
+    for name, peak in processes.items():
+        print(f"{name:<{width + 20}} {peak:>12.0f}")
     if profile and args.cprofile:
         profile.dump_stats(args.cprofile)
         stats = pstats.Stats(str(args.cprofile))
@@ -146,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "stage_seconds": times,
             "stage_peak_rss_mb": peaks,
+            "process_peak_rss_mb": processes,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0

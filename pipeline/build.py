@@ -28,9 +28,9 @@ from pipeline.mcq.balance import (
     PLAN_STAGE,
     UNITS_STAGE,
     balance_stage,
-    plan_stage,
     units_stage,
 )
+from pipeline.mcq.plan_cells import plan_from_units
 from pipeline.mcq.release import (
     RELEASE_PLAN_STAGE,
     RELEASE_STAGE,
@@ -108,9 +108,12 @@ def item_stage_args(state: BuildState) -> tuple:
 
 
 def balance_plan(state: BuildState, progress: Progress) -> dict[str, Any]:
-    """Global, so after every partition's units; returns the report."""
+    """Global, so after every partition's units; run as tasks on the workers (the driver
+    holds nothing per item); returns the report."""
     options = state.options
-    return plan_stage(state.layout, state.num_partitions, options.head_share, options.prior_balance)
+    return plan_from_units(
+        state.layout, state.num_partitions, options.head_share, options.prior_balance, state.runner
+    )
 
 
 def options_arg(state: BuildState) -> tuple:

@@ -118,6 +118,18 @@ def write_arrow(path: PathArg, table: pa.Table) -> None:
     _rename(tmp, path)
 
 
+def write_row_groups(path: PathArg, groups: list[pa.Table], schema: pa.Schema) -> None:
+    """One Parquet row group per table given, in order, so that a reader can read each
+    alone (`ParquetFile.read_row_group`)."""
+    path = location(path)
+    path.parent.mkdir()
+    tmp = _tmp(path)
+    with pq.ParquetWriter(tmp.path, schema, filesystem=tmp.fs, **WRITE_OPTIONS) as writer:
+        for group in groups:
+            writer.write_table(group, row_group_size=max(1, group.num_rows))
+    _rename(tmp, path)
+
+
 def read_table(path: PathArg, columns: list[str] | None = None) -> pa.Table:
     path = location(path)
     return pq.read_table(path.path, columns=columns, filesystem=path.fs)

@@ -81,6 +81,15 @@ class StageRunner:
             return list(dask.compute(*tasks, scheduler="synchronous"))
         return list(self.client.gather(self.client.compute(tasks)))
 
+    def map_resumable(
+        self, stage: str, fn: PartitionFn, layout: WorkLayout, count: int, args: tuple
+    ) -> list[dict]:
+        """`fn` for tasks 0..count-1 that have no completion marker yet; every task's
+        result, in task order (finished ones read back, not redone)."""
+        todo = [task for task in range(count) if load_result(layout, stage, task) is None]
+        self.map(stage, fn, layout, todo, args)
+        return [load_result(layout, stage, task) for task in range(count)]
+
 
 def task_key(fn: PartitionFn, part: int) -> str:
     """Named after the stage function, as Dask would name a call of it: its task prefix
@@ -132,6 +141,8 @@ class BuildState:
     side: SideFiles
     ledger: Ledger = field(default_factory=Ledger)
     results: dict[str, Any] = field(default_factory=dict)  # by stage name, as stages finish
+    # While Dask is up: a driver step between partition stages may map tasks of its own.
+    runner: StageRunner | None = None
 
 
 def no_args(state: BuildState) -> tuple:
@@ -192,8 +203,12 @@ def run_stages(state: BuildState, stages: Sequence[Stage], progress: Progress) -
     for stage in stages[:first]:
         run_stage(state, None, progress, stage)
     with stage_runner(state.options) as runner:
-        for stage in stages[first:end]:
-            run_stage(state, runner, progress, stage)
+        state.runner = runner
+        try:
+            for stage in stages[first:end]:
+                run_stage(state, runner, progress, stage)
+        finally:
+            state.runner = None
     for stage in stages[end:]:
         run_stage(state, None, progress, stage)
 

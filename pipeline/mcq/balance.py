@@ -3,9 +3,10 @@ form) and per (aspect, form, referent name), then spread the correct option's po
 evenly. Decisions are global, so they run in three steps (build.STAGES lists them):
 
 1. `units_stage` (per partition, on the workers): each item's unit rank, texts and flags as
-   a small columnar file, in the partition's item order;
-2. `plan_stage` (the driver): reads those columns only (`balance_plan.py`, tens of bytes
-   per item), decides, and writes one action per item per partition;
+   a small columnar file, one row group per (aspect, form);
+2. the plan (`plan_cells.py`, tasks on the workers): each (aspect, form) decided from its
+   own rows (`balance_plan.py`, tens of bytes per item), then one action per item per
+   partition;
 3. `balance_stage` (per partition): applies its actions.
 
 Every decision comes from content hashes and sorted ids, never from which partition an item
@@ -30,6 +31,7 @@ from pipeline.mcq.balance_plan import (
     ItemColumns,
     head_cap,
     plan,
+    write_units_by_cell,
 )
 from pipeline.parquet_io import (
     parquet_file,
@@ -37,7 +39,6 @@ from pipeline.parquet_io import (
     read_rows,
     read_table,
     write_arrow,
-    write_json,
 )
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "balance_stage",
     "head_cap",
     "plan_balance",
-    "plan_stage",
     "rotate_column",
     "units_stage",
     "UnitColumns",
@@ -229,7 +229,7 @@ def units_file(layout, part: int):
 
 
 def write_units(layout, part: int, units: UnitColumns) -> None:
-    write_arrow(units_file(layout, part), units.table())
+    write_units_by_cell(units_file(layout, part), units.table())
 
 
 def units_stage(layout, part: int) -> dict[str, Any]:
@@ -243,34 +243,6 @@ def units_stage(layout, part: int) -> dict[str, Any]:
     units.extend(read_rows(layout.part_file("mcq", part, ".parquet"), columns=UNIT_COLUMNS))
     write_units(layout, part, units)
     return {"part": part, "items": len(units)}
-
-
-def plan_stage(layout, num_partitions: int, share: float, balance: bool = True) -> dict[str, Any]:
-    """Step 2 (driver): the plan, then its report (for `counts.mcq.balance`). The report is
-    written after every partition's actions, so a run killed while planning plans again (to
-    the same result) when rerun, and a finished plan is not redone."""
-    report_file = layout.root / "balance_report.json"
-    if not report_file.exists():
-        write_json(report_file, write_plan(layout, num_partitions, share, balance))
-    return read_json_file(report_file)
-
-
-def write_plan(layout, num_partitions: int, share: float, balance: bool = True) -> dict[str, Any]:
-    """Read every partition's unit columns, decide, write each partition's actions (one per
-    item: keep, drop or a target position). Returns the report."""
-    codes = {column: Codes() for column in TEXT_COLUMNS}
-    parts = [
-        to_columns(read_table(layout.part_file(UNITS_STAGE, p, ".parquet")), codes)
-        for p in range(num_partitions)
-    ]
-    offsets = np.cumsum([0, *(len(p) for p in parts)])
-    columns = ItemColumns.concat(parts)
-    del parts  # one copy of the columns while the plan's temporaries exist, not two
-    decided = plan(columns, codes, share, balance)
-    for p in range(num_partitions):
-        actions = decided.actions[offsets[p] : offsets[p + 1]]
-        write_json(layout.part_file(PLAN_STAGE, p, ".json"), {"actions": actions.tolist()})
-    return decided.report
 
 
 def rotate_column(table: pa.Table, targets: np.ndarray) -> pa.Table:

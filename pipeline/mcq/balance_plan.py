@@ -4,12 +4,17 @@ Visual Genome size. What is decided is documented in `pipeline/mcq/balance.py`."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from pipeline.parquet_io import PathArg, write_row_groups
 from pipeline.tables import load_table
 
 # No answer without the image (issue 16): for each form, the largest share one answer may
@@ -44,6 +49,33 @@ TOP_ANSWERS = 20  # answers listed per aspect in the manifest (the rest summed a
 KEEP, DROP = -2, -1  # actions besides a target position 0..3
 TEXT_COLUMNS = ("aspect", "form", "name", "value", "text", "frame", "asked", "answer")
 DISTRACTOR_COLUMNS = ("offered1", "offered2", "offered3")  # coded like `answer`
+
+
+# Unit files (one per partition) hold one row group per (aspect, form) "cell", in the
+# order the file's metadata lists them, and each row's place in the partition's items.
+ROW_COLUMN = "row"
+CELLS_KEY = b"cells"
+
+
+def write_units_by_cell(path: PathArg, table: pa.Table) -> None:
+    """A partition's unit table (in item order) sorted (stably) by "aspect/form", one row
+    group per cell, so that a plan task reads one cell's rows alone, never the partition."""
+    rows = np.arange(table.num_rows, dtype=np.int32)
+    table = table.append_column(ROW_COLUMN, pa.array(rows))
+    cell = pc.binary_join_element_wise(table["aspect"], table["form"], "/")
+    order = pc.sort_indices(cell)  # stable: a cell's rows stay in item order
+    table, cell = table.take(order), cell.take(order)
+    found = pc.value_counts(cell).to_pylist()
+    sizes = dict(sorted((c["values"], c["counts"]) for c in found))
+    starts = np.cumsum([0, *sizes.values()])[:-1].tolist()
+    groups = [table.slice(start, n) for start, n in zip(starts, sizes.values(), strict=True)]
+    metadata = {CELLS_KEY: json.dumps(list(sizes)).encode()}
+    write_row_groups(path, groups, table.schema.with_metadata(metadata))
+
+
+def cells_of(units: pq.ParquetFile) -> list[str]:
+    """The "aspect/form" cells of a unit file, in row-group order."""
+    return json.loads(units.schema_arrow.metadata[CELLS_KEY])
 
 
 class Codes:
@@ -315,8 +347,9 @@ def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
 
 def plan(items: ItemColumns, codes: dict[str, Codes], share: float, balance: bool = True) -> Plan:
     """Every item's action, and before/after counts for the manifest's report. Each
-    (aspect, form) is decided on its own: every bound, unit and position lies within one,
-    so the driver's temporaries are those of the largest (aspect, form), not of all items."""
+    (aspect, form) is decided on its own (`decide_cell`): every bound, unit and position
+    lies within one. The build decides each from its own rows in the unit files
+    (`plan_cells.py`); this in-memory form serves `plan_balance`."""
     actions = np.empty(len(items), dtype=np.int8)
     report = Report(codes)
     forms = len(codes["form"].names) + 1
@@ -330,20 +363,33 @@ def plan(items: ItemColumns, codes: dict[str, Codes], share: float, balance: boo
         if len(idx) == 0:
             continue
         group = items.take(idx)
-        _, first, unit_of = np.unique(group.rank, return_index=True, return_inverse=True)
-        units = group.take(first)
-        form = codes["form"].names[int(group.form[0])]
         distinct = distinct_values[int(group.aspect[0])]
-        aspect = codes["aspect"].names[int(group.aspect[0])]
-        if balance:
-            kept, reason = select_units(units, form, share, distinct, aspect)
-        else:  # --no-prior-balance: every unit stays; positions only
-            kept, reason = np.ones(len(units), dtype=bool), np.full(len(units), -1, np.int8)
-        kept, reason = kept[unit_of], reason[unit_of]
-        position = assign_positions(group, kept)
-        actions[idx] = np.where(kept, np.where(position >= 0, position, KEEP), DROP)
-        report.add(group, kept, np.where(position >= 0, position, group.answer_index), reason)
+        actions[idx] = decide_cell(group, codes, share, distinct, balance, report)
     return Plan(actions, report.finish())
+
+
+def decide_cell(
+    group: ItemColumns,
+    codes: dict[str, Codes],
+    share: float,
+    distinct: int,
+    balance: bool,
+    report: Report,
+) -> np.ndarray:
+    """The actions of one (aspect, form)'s items (`distinct`: the aspect's distinct answer
+    values over every form, an open form's chance); its counts go to `report`."""
+    _, first, unit_of = np.unique(group.rank, return_index=True, return_inverse=True)
+    units = group.take(first)
+    form = codes["form"].names[int(group.form[0])]
+    aspect = codes["aspect"].names[int(group.aspect[0])]
+    if balance:
+        kept, reason = select_units(units, form, share, distinct, aspect)
+    else:  # --no-prior-balance: every unit stays; positions only
+        kept, reason = np.ones(len(units), dtype=bool), np.full(len(units), -1, np.int8)
+    kept, reason = kept[unit_of], reason[unit_of]
+    position = assign_positions(group, kept)
+    report.add(group, kept, np.where(position >= 0, position, group.answer_index), reason)
+    return np.where(kept, np.where(position >= 0, position, KEEP), DROP).astype(np.int8)
 
 
 class Report:
@@ -379,6 +425,23 @@ class Report:
             for code, n in zip(*np.unique(reason[~kept], return_counts=True), strict=True):
                 key = f"{aspect}/{form}:{REASONS[int(code)]}"
                 self.dropped_by_reason[key] = int(n)
+
+    def fragment(self) -> dict[str, Any]:
+        """What `add` has counted so far, as JSON (a task's share of the report)."""
+        return {
+            "before": self.before,
+            "after": self.after,
+            "dropped": self.dropped,
+            "dropped_by_reason": self.dropped_by_reason,
+        }
+
+    def absorb(self, fragment: dict[str, Any]) -> None:
+        """Add another report's `fragment` (of other (aspect, form)s: keys never clash)."""
+        for side in ("before", "after"):
+            for table, counts in fragment[side].items():
+                getattr(self, side)[table].update(counts)
+        self.dropped.update(fragment["dropped"])
+        self.dropped_by_reason.update(fragment["dropped_by_reason"])
 
     def _top_answers(self, values: np.ndarray) -> dict[str, int]:
         found, counts = np.unique(values, return_counts=True)

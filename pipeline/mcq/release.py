@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
@@ -132,49 +133,57 @@ def release_units_stage(layout, part: int, options: BuildOptions) -> dict[str, A
 def read_candidates(
     layout, num_partitions: int, limit: dict[str, int]
 ) -> tuple[Candidates, np.ndarray, np.ndarray]:
-    """Every partition's kept selection columns, strings coded plan-wide, cut to each
-    cell's best `limit` over all partitions (so the same for any partitioning); with each
-    candidate's partition and row in it."""
+    """Every partition's kept selection columns, cut to each cell's best `limit` over all
+    partitions (so the same for any partitioning), with each candidate's partition and row
+    in it; strings coded plan-wide. The cut is kept as partitions are read, so this holds
+    two partitions' candidates at most, never the whole pool's."""
+    kept: pa.Table | None = None
+    for p in range(num_partitions):
+        table = read_table(layout.part_file(RELEASE_UNITS_STAGE, p, ".parquet"))
+        table = table.append_column("part", pa.array(np.full(table.num_rows, p, np.int64)))
+        kept = table if kept is None else pa.concat_tables([kept, table])
+        kept = kept.take(best_of_each_cell(kept, limit))
+    return coded_candidates(kept)
+
+
+def best_of_each_cell(table: pa.Table, limit: dict[str, int]) -> np.ndarray:
+    """Indices (in order) of each (aspect, form, source)'s best `limit[aspect/form]` rows
+    (`preference_tuple`'s order; equal rows by their order in the table)."""
+    cell = pc.binary_join_element_wise(table["aspect"], table["form"], table["source"], "/")
+    cell_code = cell.dictionary_encode().combine_chunks().indices.to_numpy()
+    order = np.lexsort(
+        (
+            table.column("tie").to_numpy(),
+            -table.column("area_bin").to_numpy().astype(np.int64),
+            table.column("skips").to_numpy(),
+            cell_code,
+        )
+    )
+    sorted_cell = cell_code[order]
+    place = np.arange(len(order)) - np.searchsorted(sorted_cell, sorted_cell)
+    names = cell.combine_chunks().take(pa.array(order)).to_pylist()
+    cap = np.array([limit.get(name.rsplit("/", 1)[0], 0) for name in names], dtype=np.int64)
+    return np.sort(order[place < cap])
+
+
+def coded_candidates(table: pa.Table) -> tuple[Candidates, np.ndarray, np.ndarray]:
+    """The candidates' strings as codes (`answer` and the offered options share theirs)."""
     codes = {column: Codes() for column in (*TEXT_COLUMNS, "source")}
     coded_as = {c: c for c in (*TEXT_COLUMNS, "source")} | dict.fromkeys(
         DISTRACTOR_COLUMNS, "answer"
     )
-    parts: list[dict[str, np.ndarray]] = []
-    for p in range(num_partitions):
-        table = read_table(layout.part_file(RELEASE_UNITS_STAGE, p, ".parquet"))
-        part = {}
-        for column, vocabulary in coded_as.items():
-            encoded = table.column(column).combine_chunks().dictionary_encode()
-            mapping = codes[vocabulary].encode(encoded.dictionary.to_pylist())
-            part[column] = mapping[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int32)
-        for column in ("scene", "fact", "tie", "area_bin", "skips", "leader", "leader_key", "row"):
-            part[column] = table.column(column).to_numpy()
-        part["part"] = np.full(table.num_rows, p, dtype=np.int64)
-        parts.append(part)
-    joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    keep = _best_overall(joined, codes, limit)
-    joined = {k: v[keep] for k, v in joined.items()}
-    part_of, row_of = joined.pop("part"), joined.pop("row")
-    offered = np.stack([joined.pop(c) for c in DISTRACTOR_COLUMNS], axis=1)
-    candidates = Candidates(names={k: v.names for k, v in codes.items()}, offered=offered, **joined)
-    return candidates, part_of, row_of
-
-
-def _best_overall(
-    columns: dict[str, np.ndarray], codes: dict[str, Codes], limit: dict[str, int]
-) -> np.ndarray:
-    """Indices (in order) of each cell's best `limit[aspect/form]` candidates."""
-    cell = columns["aspect"].astype(np.int64) * (len(codes["form"].names) + 1) + columns["form"]
-    cell = cell * (len(codes["source"].names) + 1) + columns["source"]
-    order = np.lexsort(
-        (columns["tie"], -columns["area_bin"].astype(np.int64), columns["skips"], cell)
+    columns = {}
+    for column, vocabulary in coded_as.items():
+        encoded = table.column(column).combine_chunks().dictionary_encode()
+        mapping = codes[vocabulary].encode(encoded.dictionary.to_pylist())
+        columns[column] = mapping[encoded.indices.to_numpy(zero_copy_only=False)].astype(np.int32)
+    for column in ("scene", "fact", "tie", "area_bin", "skips", "leader", "leader_key"):
+        columns[column] = table.column(column).to_numpy()
+    offered = np.stack([columns.pop(c) for c in DISTRACTOR_COLUMNS], axis=1)
+    candidates = Candidates(
+        names={k: v.names for k, v in codes.items()}, offered=offered, **columns
     )
-    sorted_cell = cell[order]
-    place = np.arange(len(order)) - np.searchsorted(sorted_cell, sorted_cell)
-    aspects, forms = codes["aspect"].names, codes["form"].names
-    pairs = zip(columns["aspect"][order].tolist(), columns["form"][order].tolist(), strict=True)
-    cap = np.array([limit.get(f"{aspects[a]}/{forms[f]}", 0) for a, f in pairs], dtype=np.int64)
-    return np.sort(order[place < cap])
+    return candidates, table.column("part").to_numpy(), table.column("row").to_numpy()
 
 
 def release_plan_stage(

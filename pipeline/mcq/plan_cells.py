@@ -1,0 +1,146 @@
+"""The balance plan as tasks (issue 21), so that no process holds every mcq item:
+
+1. one task per (aspect, form) "cell" reads that cell's row group from every partition's
+   unit file, decides it (`balance_plan.decide_cell`) and writes its actions, partition
+   after partition, as one byte per item;
+2. one task per partition puts its slice of every cell's actions back in item order and
+   writes the partition's plan file, which the balanced stage applies.
+
+A task holds the largest cell's columns at most; the driver holds the cell list and, per
+cell, its item count per partition. The result is the one `balance_plan.plan` gives over
+all items at once: each cell is decided on its own there too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.mcq.balance import PLAN_STAGE, UNITS_STAGE, to_columns
+from pipeline.mcq.balance_plan import (
+    OPEN_FORMS,
+    ROW_COLUMN,
+    TEXT_COLUMNS,
+    Codes,
+    ItemColumns,
+    Report,
+    cells_of,
+    decide_cell,
+)
+from pipeline.parquet_io import parquet_file, read_json_file, write_json
+from pipeline.stages import WorkLayout
+from pipeline.storage import FsPath
+
+CELLS_STAGE = "balance_cells"  # markers of the per-cell tasks
+ACTIONS_STAGE = "balance_actions"  # markers of the per-partition tasks
+
+
+def units_file(layout: WorkLayout, part: int) -> FsPath:
+    return layout.part_file(UNITS_STAGE, part, ".parquet")
+
+
+def cell_actions_file(layout: WorkLayout, cell: int) -> FsPath:
+    return layout.stage_dir(CELLS_STAGE) / f"cell-{cell:05d}.actions"
+
+
+def unit_cells(layout: WorkLayout, num_partitions: int) -> list[str]:
+    """Every "aspect/form" with items in some partition, sorted (from the files' footers)."""
+    found: set[str] = set()
+    for part in range(num_partitions):
+        found.update(cells_of(parquet_file(units_file(layout, part))))
+    return sorted(found)
+
+
+def read_cell(
+    layout: WorkLayout, num_partitions: int, cell: str, codes: dict[str, Codes]
+) -> tuple[ItemColumns, list[int]]:
+    """One cell's items from every partition (in partition, then item order), and how
+    many each partition has."""
+    columns, counts = [], []
+    for part in range(num_partitions):
+        units = parquet_file(units_file(layout, part))
+        cells = cells_of(units)
+        if cell not in cells:
+            counts.append(0)
+            continue
+        table = units.read_row_group(cells.index(cell))
+        columns.append(to_columns(table, codes))
+        counts.append(table.num_rows)
+    return ItemColumns.concat(columns), counts
+
+
+def distinct_values(layout: WorkLayout, num_partitions: int, aspect: str) -> int:
+    """How many distinct answer values the aspect has over every form and partition."""
+    values: set[str] = set()
+    for part in range(num_partitions):
+        units = parquet_file(units_file(layout, part))
+        for index, cell in enumerate(cells_of(units)):
+            if cell.split("/")[0] == aspect:
+                column = units.read_row_group(index, columns=["value"]).column("value")
+                values.update(column.unique().to_pylist())
+    return len(values)
+
+
+def plan_cell_task(
+    layout: WorkLayout,
+    index: int,
+    cells: list[str],
+    num_partitions: int,
+    share: float,
+    balance: bool,
+) -> dict[str, Any]:
+    """Step 1, for cell `index`: its actions file; returns its counts and report."""
+    cell = cells[index]
+    aspect, form = cell.split("/")
+    codes = {column: Codes() for column in TEXT_COLUMNS}
+    group, counts = read_cell(layout, num_partitions, cell, codes)
+    # Only an open form's bounds use the aspect's distinct values (balance_plan.bounds_for).
+    distinct = distinct_values(layout, num_partitions, aspect) if form in OPEN_FORMS else 0
+    report = Report(codes)
+    actions = decide_cell(group, codes, share, distinct, balance, report)
+    path = cell_actions_file(layout, index)
+    path.parent.mkdir()
+    path.write_bytes(actions.tobytes())  # complete once the runner writes the marker
+    return {"cell": cell, "counts": counts, "report": report.fragment()}
+
+
+def partition_actions_task(
+    layout: WorkLayout, part: int, cells: list[str], counts: list[list[int]]
+) -> dict[str, Any]:
+    """Step 2, for partition `part`: its slice of each cell's actions, back in item order,
+    as the plan file the balanced stage reads. `counts[cell][part]`: items per partition."""
+    units = parquet_file(units_file(layout, part))
+    rows = units.read(columns=[ROW_COLUMN]).column(ROW_COLUMN).to_numpy()
+    pieces = []
+    for cell in cells_of(units):
+        index = cells.index(cell)
+        start, size = sum(counts[index][:part]), counts[index][part]
+        with cell_actions_file(layout, index).open("rb") as handle:
+            handle.seek(start)
+            pieces.append(np.frombuffer(handle.read(size), dtype=np.int8))
+    actions = np.empty(len(rows), dtype=np.int8)
+    actions[rows] = np.concatenate(pieces) if pieces else []
+    write_json(layout.part_file(PLAN_STAGE, part, ".json"), {"actions": actions.tolist()})
+    return {"part": part, "items": len(rows)}
+
+
+def plan_from_units(
+    layout: WorkLayout, num_partitions: int, share: float, balance: bool, runner
+) -> dict[str, Any]:
+    """The balance plan (both steps on `runner`'s workers), then its report (for
+    `counts.mcq.balance`). The report is written last, so a run killed while planning plans
+    again (each finished task is reused) and a finished plan is not redone."""
+    report_file = layout.root / "balance_report.json"
+    if not report_file.exists():
+        cells = unit_cells(layout, num_partitions)
+        args = (cells, num_partitions, share, balance)
+        decided = runner.map_resumable(CELLS_STAGE, plan_cell_task, layout, len(cells), args)
+        counts = [result["counts"] for result in decided]
+        runner.map_resumable(
+            ACTIONS_STAGE, partition_actions_task, layout, num_partitions, (cells, counts)
+        )
+        report = Report({})
+        for result in decided:
+            report.absorb(result["report"])
+        write_json(report_file, report.finish())
+    return read_json_file(report_file)

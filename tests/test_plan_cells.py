@@ -1,0 +1,100 @@
+"""Issue 21: the balance plan as tasks (pipeline/mcq/plan_cells.py). Each cell task reads
+its own (aspect, form) rows only, never a whole partition or every item, and the plan it
+writes is the one the in-memory plan gives over all items at once."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+import pytest
+
+import pipeline.mcq.plan_cells as plan_cells
+from pipeline.mcq.balance import PLAN_STAGE, UNITS_SCHEMA, UNITS_STAGE, plan_balance, unit_row
+from pipeline.mcq.balance_plan import DROP, ROW_COLUMN, cells_of, write_units_by_cell
+from pipeline.parquet_io import parquet_file, read_json_file
+from pipeline.runner import StageRunner
+from pipeline.stages import WorkLayout
+from pipeline.storage import location
+from tests.test_audit_balance import row, skewed
+
+PARTS = 3
+
+
+def mixed_rows() -> list[dict]:
+    """Several cells, closed and open forms, in shuffled (partition-crossing) order."""
+    rows = (
+        skewed(40, 12)
+        + skewed(25, 9, start=3000, aspect="material", name="bench")
+        + skewed(30, 8, start=6000, form="fill_blank")
+        + [row(9000 + i, "red", form="yes_no", answer="yes" if i % 3 else "no") for i in range(30)]
+    )
+    random.Random(3).shuffle(rows)
+    return rows
+
+
+def write_partitions(layout: WorkLayout, rows: list[dict]) -> list[list[dict]]:
+    parts = [rows[p::PARTS] for p in range(PARTS)]
+    for p, part in enumerate(parts):
+        path = layout.part_file(UNITS_STAGE, p, ".parquet")
+        write_units_by_cell(
+            path, pa.Table.from_pylist([unit_row(r) for r in part], schema=UNITS_SCHEMA)
+        )
+    return parts
+
+
+@pytest.fixture
+def layout(tmp_path) -> WorkLayout:
+    return WorkLayout(location(tmp_path / "_work"))
+
+
+def test_unit_file_has_one_row_group_per_cell_and_each_rows_place(layout):
+    rows = mixed_rows()
+    write_partitions(layout, rows)
+    units = parquet_file(layout.part_file(UNITS_STAGE, 0, ".parquet"))
+    cells = cells_of(units)
+    assert cells == sorted(cells) and len(cells) == units.num_row_groups == 4
+    places = []
+    for index, cell in enumerate(cells):
+        group = units.read_row_group(index)
+        pairs = set(zip(*(group.column(c).to_pylist() for c in ("aspect", "form")), strict=True))
+        assert pairs == {tuple(cell.split("/"))}
+        place = group.column(ROW_COLUMN).to_pylist()
+        assert place == sorted(place)  # a cell's rows keep their item order
+        places += place
+    assert sorted(places) == list(range(len(rows[0::PARTS])))
+
+
+def test_cell_tasks_read_one_cell_each_and_plan_as_all_items_at_once(layout, monkeypatch):
+    rows = mixed_rows()
+    parts = write_partitions(layout, rows)
+    read, decided = [], []
+    to_columns, decide_cell = plan_cells.to_columns, plan_cells.decide_cell
+
+    def spy_to_columns(table, codes):
+        columns = (table.column(c).to_pylist() for c in ("aspect", "form"))
+        read.append(set(zip(*columns, strict=True)))
+        return to_columns(table, codes)
+
+    def spy_decide_cell(group, *args):
+        decided.append(len(group))
+        return decide_cell(group, *args)
+
+    monkeypatch.setattr(plan_cells, "to_columns", spy_to_columns)
+    monkeypatch.setattr(plan_cells, "decide_cell", spy_decide_cell)
+    report = plan_cells.plan_from_units(layout, PARTS, 0.5, True, StageRunner(None))
+
+    assert all(len(cells) == 1 for cells in read)  # never more than one cell's rows
+    assert len(read) == 4 * PARTS  # each cell's rows, once per partition
+    assert sorted(decided) == sorted([52, 34, 38, 30]) and max(decided) < len(rows)
+
+    expected = plan_balance([r for part in parts for r in part], 0.5)
+    drop, position = [], {}
+    for p, part in enumerate(parts):
+        actions = read_json_file(layout.part_file(PLAN_STAGE, p, ".json"))["actions"]
+        assert len(actions) == len(part)
+        drop += [r["id"] for r, a in zip(part, actions, strict=True) if a == DROP]
+        position |= {r["id"]: a for r, a in zip(part, actions, strict=True) if a >= 0}
+    assert expected["drop"] and sorted(drop) == expected["drop"]
+    assert position == expected["position"]
+    assert report == expected["report"]
