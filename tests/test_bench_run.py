@@ -45,5 +45,6 @@ def test_runner_reports_a_reconciled_build_and_consistent_ratios(
     # Both memory figures are the build's: a process that imports pyarrow and spaCy
     # holds well over 50 MB, and one polled sum cannot exceed the whole tree by much.
     assert 50 < build["peak_tree_rss_mb"] and 50 < build["peak_single_rss_mb"]
+    assert 50 < build["peak_driver_rss_mb"] <= build["peak_tree_rss_mb"]
     assert report["summary"]["largest_images"] == IMAGES
     assert f"{IMAGES}" in done.stdout.splitlines()[2]  # the table's first row
