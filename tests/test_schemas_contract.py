@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline import arrow_schemas
+from pipeline.batch_checks import JSON_TYPE_IS_ARROW
 from pipeline.parquet_io import UnknownKeyError, write_table
 from pipeline.schema_files import SUFFIX, load_schema, schema_dir, schema_names
 from pipeline.validation import validator
@@ -75,14 +76,7 @@ def test_the_wheel_ships_every_schema_and_the_loader_finds_them(tmp_path):
 
 # -- JSON Schema <-> Arrow schema -----------------------------------------------------------
 JSON_TYPE_OF_VALUE = {str: "string", bool: "boolean", int: "integer", float: "number"}
-ARROW_TYPE_IS = {
-    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
-    "integer": pa.types.is_integer,
-    "number": pa.types.is_floating,
-    "boolean": pa.types.is_boolean,
-    "array": lambda t: pa.types.is_list(t) or pa.types.is_large_list(t),
-    "object": pa.types.is_struct,
-}
+ARROW_TYPE_IS = JSON_TYPE_IS_ARROW  # the batch check relies on the same pairing
 
 
 def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
