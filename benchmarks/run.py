@@ -245,6 +245,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         ]
         if len(drivers) > 1 and min(drivers) > 0:  # issue 21: flat in the number of images
             summary[f"driver_peak_spread_w{workers}"] = round(max(drivers) / min(drivers), 3)
+    summary["target_checks"] = target_checks(built)
     speedups = [b["speedup"] for r in built for b in r["builds"] if b.get("speedup")]
     if speedups:
         summary["speedup_at_largest"] = built[-1]["builds"][-1].get("speedup")
@@ -261,6 +262,38 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
             peak + slope * (100_000 - largest["images"]), 1
         )
     return summary
+
+
+def target_checks(built: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each of issue 21's targets that this run's sizes and worker counts can measure:
+    the measured value, the limit and whether it is met (a target the run cannot measure,
+    e.g. without a 100K build, is left out rather than guessed)."""
+    at = {(r["images"], b["workers"]): b for r in built for b in r["builds"]}
+    checks: dict[str, dict[str, Any]] = {}
+
+    def check(name: str, measured: float, *, at_most: bool) -> None:
+        limit = TARGETS[name]
+        met = measured <= limit if at_most else measured >= limit
+        checks[name] = {"measured": round(measured, 3), "limit": limit, "met": met}
+
+    if (one := at.get((100_000, 1))) is not None:
+        check("build_over_floor_max_1_worker_at_100k", one["build_over_floor"], at_most=True)
+    if (two := at.get((100_000, 2))) is not None:
+        check("peak_tree_rss_mb_2_workers_at_100k_max", two["peak_tree_rss_mb"], at_most=True)
+        if two.get("speedup"):
+            check("speedup_2_workers_at_100k_min", two["speedup"], at_most=False)
+    spreads = []
+    for workers in sorted({w for _, w in at}):
+        drivers = [
+            b["peak_driver_rss_mb"]
+            for (images, w), b in at.items()
+            if w == workers and images >= 10_000 and b.get("peak_driver_rss_mb")
+        ]
+        if len(drivers) > 1 and 100_000 in {i for i, w in at if w == workers}:
+            spreads.append(max(drivers) / min(drivers))
+    if spreads:  # the worst worker count: flat must hold for each
+        check("driver_peak_spread_10k_to_100k_max", max(spreads), at_most=True)
+    return checks
 
 
 def marginal_costs(built: list[dict[str, Any]], workers: int) -> dict[str, Any]:
@@ -317,8 +350,11 @@ def print_table(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             lead = " " * len(lead)
     print()
     for key, value in summary.items():
-        if key != "targets":
+        if key not in ("targets", "target_checks"):
             print(f"{key}: {value}")
+    for name, check in summary.get("target_checks", {}).items():
+        verdict = "met" if check["met"] else "NOT met"
+        print(f"target {name}: {check['measured']} (limit {check['limit']}): {verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
