@@ -15,6 +15,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
+from pipeline.record_rules import rule_errors
 from pipeline.schema_files import record_schema
 
 
@@ -77,6 +78,9 @@ def problems(kind: str, record: dict[str, Any]) -> list[str]:
 
 
 def record_errors(kind: str, record: Any) -> list[str]:
-    """Every violation, as '<json path>: <message>' (the form `msg validate` prints)."""
+    """Every violation, as '<json path>: <message>' (the form `msg validate` prints): the
+    schema's, then, for a record the schema accepts, the rules between its fields."""
     found = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.path))
+    if not found:
+        return rule_errors(kind, record)
     return [f"{e.json_path}: {e.message}" for e in found]

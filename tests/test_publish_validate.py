@@ -78,27 +78,49 @@ def test_missing_unlisted_and_resized_files_are_listed(out: Path) -> None:
 
 
 def test_invalid_record_is_named_even_when_the_manifest_agrees(out: Path) -> None:
-    # Rewrite a shard with a record that breaks the JSON schema, then re-list it in the
-    # manifest: only the record check can catch it.
+    # A record that breaks the JSON schema, in a shard the manifest agrees with.
     path = shard(out)
     table = pq.read_table(path)
     rows = table.to_pylist()
     rows[2]["options"] = rows[2]["options"][:3] if rows[2]["form"] == "mcq" else ["yes"]
     rows[2]["form"] = "mcq"
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
-    manifest = json.loads((out / "manifest.json").read_text())
-    from pipeline.manifest import describe_file
-
-    manifest["outputs"] = [
-        describe_file(path, out) if e["path"] == path.relative_to(out).as_posix() else e
-        for e in manifest["outputs"]
-    ]
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    rewrite_shard(out, path, rows, table.schema)
     problems = validate_folder(out)
     assert problems and all(
         p.startswith(f"{path.relative_to(out).as_posix()}: row 2") for p in problems
     )
     assert rows[2]["id"] in problems[0]
+
+
+def rewrite_shard(out: Path, path: Path, rows: list[dict], schema: pa.Schema) -> None:
+    """Write `rows` to the shard and re-list it in the manifest: only record checks can
+    then catch what is wrong with them."""
+    from pipeline.manifest import describe_file
+
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    manifest = json.loads((out / "manifest.json").read_text())
+    rel = path.relative_to(out).as_posix()
+    manifest["outputs"] = [
+        describe_file(path, out) if e["path"] == rel else e for e in manifest["outputs"]
+    ]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_schema_valid_record_whose_answer_is_not_its_option_is_named(out: Path) -> None:
+    # Every field has its type and the options are four distinct strings, so the JSON
+    # schema accepts it; the answer is simply not the option the index points at.
+    path = shard(out)
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    victim = next(i for i, r in enumerate(rows) if r["form"] == "mcq")
+    row = rows[victim]
+    row["answer_index"] = (row["answer_index"] + 1) % len(row["options"])
+    rewrite_shard(out, path, rows, table.schema)
+    problems = validate_folder(out)
+    assert problems == [
+        f"{path.relative_to(out).as_posix()}: row {victim} (id {row['id']!r}): "
+        "$: answer is not the option at answer_index"
+    ]
 
 
 def test_wrong_column_types_and_broken_manifest(out: Path) -> None:
