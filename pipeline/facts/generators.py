@@ -137,6 +137,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
                 referent_bbox=g.main["bbox"],
                 evidence=g.evidence + scene["evidence_ids"],
                 distractors=cands,
+                pools=ctx.absent_region_pools,
             )
         )
     return facts
