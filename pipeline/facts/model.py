@@ -100,7 +100,7 @@ def _top_indices(keys: list[float], k: int, nan: bool) -> list[int]:
     order (sort is stable). A NaN key (a NaN weight) compares differently on its own than
     inside a pair: the pairs are sorted then, as they always were."""
     if nan:
-        keyed = sorted(zip(keys, range(len(keys))), reverse=True)
+        keyed = sorted(((key, i) for i, key in enumerate(keys)), reverse=True)
         return [i for _, i in keyed[:k]]
     return sorted(range(len(keys) - 1, -1, -1), key=keys.__getitem__, reverse=True)[:k]
 
