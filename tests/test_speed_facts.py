@@ -17,7 +17,13 @@ from pipeline.facts.context import (
     make_context,
 )
 from pipeline.facts.generators import absent_category_distractors
-from pipeline.facts.model import PLAUSIBLE, Distractor, draw_pools, weighted_sample
+from pipeline.facts.model import (
+    PLAUSIBLE,
+    Distractor,
+    draw_exponent,
+    draw_pools,
+    weighted_sample,
+)
 from pipeline.facts.referents import can_refer, related
 from pipeline.facts.stats import Stats, scene_stats
 from pipeline.normalize import wordnet_setup
@@ -124,3 +130,13 @@ def test_region_facts_share_the_scene_pools(contexts: list[FactContext]) -> None
     """The pools a region fact is given are those of its own distractors."""
     for ctx in contexts:
         assert ctx.absent_region_pools == draw_pools(list(ctx.absent_region_names))
+
+
+def test_draw_pools_exponents_are_draw_exponent() -> None:
+    weights = [0.0, 1e-12, 1e-9, 0.5, 3.0, float("inf"), float("nan")]
+    pool = [Distractor(option=str(i), source="s", weight=w, tier=i % 2)
+            for i, w in enumerate(weights)]  # fmt: skip
+    pools = draw_pools(pool)
+    for tier, (tier_pool, exponents) in enumerate(pools):
+        assert tier_pool == [d for d in pool if d.tier == tier]
+        assert list(map(repr, exponents)) == [repr(draw_exponent(d.weight)) for d in tier_pool]

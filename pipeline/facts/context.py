@@ -71,8 +71,13 @@ class FactContext:
         profile, not compared one by one (and remembered)."""
         if name not in self._same_name:
             names = self._names_lookup.related_to(name)
-            self._same_name[name] = [g for g in self.groups if g.name in names]
+            self._same_name[name] = [g for n, g in self._named_groups if n in names]
         return self._same_name[name]
+
+    @cached_property
+    def _named_groups(self) -> list[tuple[str, Referent]]:
+        """(name, referent) of every referent: same_name scans them for each name asked."""
+        return [(g.name, g) for g in self.groups]
 
     def named_uniquely(self, name: str) -> bool:
         """One referent answers to `name` even counting every box of each referent: a

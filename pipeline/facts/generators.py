@@ -24,7 +24,7 @@ from pipeline.facts.referents import (
 )
 from pipeline.facts.slots import plural, subject_slots
 from pipeline.facts.stats import Stats
-from pipeline.hashing import seeded_rng, stable_hash64
+from pipeline.hashing import hash_prefix, seeded_rng, stable_hash64
 from pipeline.normalize import are_confusable, attribute_values, lexicon
 from pipeline.normalize.attributes import surface_index
 from pipeline.normalize.countability import COUNT, countability
@@ -445,7 +445,8 @@ def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
     unique = _spatial_candidates(ctx, family)
     pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
-    pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
+    pair_hash = hash_prefix(ctx.seed, scene["scene_id"])  # the same values as stable_hash64
+    pairs.sort(key=lambda p: pair_hash(p[0].name, p[1].name))
     phrases = item_rules()["spatial"]["phrases"]
     facts = []
     for a, b in pairs:
