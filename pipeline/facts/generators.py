@@ -107,6 +107,7 @@ REGION_FACTS_PER_SCENE = 4
 
 def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
+    max_span = _clarity()["max_span"]  # the tables, read once per scene, not per referent
     eligible = []
     for g in askable(ctx.groups):
         if g.main["iscrowd"] or g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
@@ -116,7 +117,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         # A region over most of the image holds unannotated things (VG is not
         # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
-        if spans_image(g.main["bbox"], scene["width"], scene["height"], _clarity()["max_span"]):
+        if spans_image(g.main["bbox"], scene["width"], scene["height"], max_span):
             ctx.skip(family.name, "spans_image")
             continue
         eligible.append(g)
@@ -218,6 +219,7 @@ def exclusive_pool(aspect: str, value: str) -> list[str] | None:
 
 def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
     aspect = family.aspect
+    excluded, asked_of_any = _excluded(aspect), _asked_of_any(aspect)  # once per scene
     facts = []
     for g in askable(ctx.groups):
         values = g.values(aspect)
@@ -225,11 +227,11 @@ def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         # "the grey computer monitor", "the metal rod": the name says (or contradicts)
         # the answer; and a person's colour is not asked.
-        unfit = aspect in _not_asked_of(g.name) and not values <= _asked_of_any(aspect)
+        unfit = aspect in _not_asked_of(g.name) and not values <= asked_of_any
         if name_states(g.name, aspect) or unfit:
             ctx.skip(aspect, "name_states_the_aspect")
             continue
-        if g.compound(aspect) or values & _excluded(aspect):
+        if g.compound(aspect) or values & excluded:
             ctx.skip(aspect, "multi_valued")
             continue
         if len(values) > 1:
