@@ -149,11 +149,20 @@ def _number_distractors(ctx: FactContext, category: str, n: int) -> list[Distrac
     """Every other count up to the cap, weighted by how often the category has that many
     instances in an image: the options then look like answers of this category, and the
     true count's rank among them is not a give-away."""
-    others = [k for k in range(ctx.count_cap + 1) if k != n]
-    weight = ctx.stats.count_weight
-    return [
+    return list(_count_distractors(ctx.stats, category, n, ctx.count_cap))
+
+
+@lru_cache(maxsize=16_384)
+def _count_distractors(
+    stats: Stats, category: str, n: int, count_cap: int
+) -> tuple[Distractor, ...]:
+    """_number_distractors made once per process (the weights depend on the stats only;
+    distractors are never changed after they are made)."""
+    others = [k for k in range(count_cap + 1) if k != n]
+    weight = stats.count_weight
+    return tuple(
         Distractor(option=str(k), source="other_number", weight=weight(category, k)) for k in others
-    ]
+    )
 
 
 def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
