@@ -17,7 +17,13 @@ from pipeline.facts.context import (
     make_context,
 )
 from pipeline.facts.generators import absent_category_distractors
-from pipeline.facts.model import PLAUSIBLE, Distractor, weighted_sample
+from pipeline.facts.model import (
+    PLAUSIBLE,
+    Distractor,
+    draw_exponent,
+    draw_pools,
+    weighted_sample,
+)
 from pipeline.facts.referents import can_refer, related
 from pipeline.facts.stats import Stats, scene_stats
 from pipeline.normalize import wordnet_setup
@@ -95,3 +101,42 @@ def test_weighted_sample_with_exponents_draws_the_same() -> None:
         plain = weighted_sample(pool, 5, random.Random(seed))
         given = weighted_sample(pool, 5, random.Random(seed), exponents)
         assert [d.option for d in plain] == [d.option for d in given]
+
+
+def _pairs_sample(pool: list[Distractor], k: int, rng: random.Random) -> list[Distractor]:
+    """weighted_sample as first written: one (key, index) pair per candidate, sorted."""
+    keyed = [(rng.random() ** (1.0 / max(d.weight, 1e-9)), i) for i, d in enumerate(pool)]
+    keyed.sort(reverse=True)
+    return [pool[i] for _, i in keyed[:k]]
+
+
+@pytest.mark.parametrize("weights", [[0.0, 1e-12, 0.5, 3.0], [0.5, 3.0, float("nan")]])
+def test_weighted_sample_matches_sorted_pairs(weights: list[float]) -> None:
+    """Tiny weights make equal keys (0.0), NaN weights NaN keys: both ordered as the
+    sorted (key, index) pairs order them, and the generator ends in the same state."""
+    rng = random.Random(5)
+    for n in (1, 7, 60):
+        pool = [Distractor(option=str(i), source="s", weight=rng.choice(weights))
+                for i in range(n)]  # fmt: skip
+        for k in (1, 3):
+            for seed in range(30):
+                ours, theirs = random.Random(seed), random.Random(seed)
+                got = weighted_sample(pool, k, ours)
+                assert [d.option for d in got] == [d.option for d in _pairs_sample(pool, k, theirs)]
+                assert ours.random() == theirs.random()
+
+
+def test_region_facts_share_the_scene_pools(contexts: list[FactContext]) -> None:
+    """The pools a region fact is given are those of its own distractors."""
+    for ctx in contexts:
+        assert ctx.absent_region_pools == draw_pools(list(ctx.absent_region_names))
+
+
+def test_draw_pools_exponents_are_draw_exponent() -> None:
+    weights = [0.0, 1e-12, 1e-9, 0.5, 3.0, float("inf"), float("nan")]
+    pool = [Distractor(option=str(i), source="s", weight=w, tier=i % 2)
+            for i, w in enumerate(weights)]  # fmt: skip
+    pools = draw_pools(pool)
+    for tier, (tier_pool, exponents) in enumerate(pools):
+        assert tier_pool == [d for d in pool if d.tier == tier]
+        assert list(map(repr, exponents)) == [repr(draw_exponent(d.weight)) for d in tier_pool]

@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from pipeline.config import BuildOptions
-from pipeline.facts.model import FALLBACK, PLAUSIBLE, Distractor
+from pipeline.facts.model import FALLBACK, PLAUSIBLE, Distractor, DrawPools, draw_pools
 from pipeline.facts.referents import Referent, can_refer, referents, related, visible
 from pipeline.facts.stats import Stats
 from pipeline.normalize.names import RelatedIndex, RelatedLookup
@@ -71,8 +71,13 @@ class FactContext:
         profile, not compared one by one (and remembered)."""
         if name not in self._same_name:
             names = self._names_lookup.related_to(name)
-            self._same_name[name] = [g for g in self.groups if g.name in names]
+            self._same_name[name] = [g for n, g in self._named_groups if n in names]
         return self._same_name[name]
+
+    @cached_property
+    def _named_groups(self) -> list[tuple[str, Referent]]:
+        """(name, referent) of every referent: same_name scans them for each name asked."""
+        return [(g.name, g) for g in self.groups]
 
     def named_uniquely(self, name: str) -> bool:
         """One referent answers to `name` even counting every box of each referent: a
@@ -140,9 +145,22 @@ class FactContext:
         in an image. Names are the answers here: an absent COCO category offered first
         would be an option that is never right, and a rare name one that is always right."""
         candidates = absent_candidates(self.stats)
-        ordered = (*candidates.region_names, *self._cooccurring, *candidates.categories)
-        names = dict.fromkeys(n for n in ordered if self._candidate_absent(n))
-        return [candidates.region(n) for n in names]
+        ruled_out = self._ruled_out
+        # The popular names (all candidates) first: one set look-up each; then the names
+        # not among them, in the order of dict.fromkeys over the whole sequence.
+        pool = [d for d in candidates.region_distractors if d.option not in ruled_out]
+        seen = set(candidates.region_name_set)
+        for n in (*self._cooccurring, *candidates.categories):
+            if n not in seen:
+                seen.add(n)
+                if self._candidate_absent(n):
+                    pool.append(candidates.region(n))
+        return pool
+
+    @cached_property
+    def absent_region_pools(self) -> DrawPools:
+        """draw_pools of absent_region_names: every region fact of the scene offers them."""
+        return draw_pools(self.absent_region_names)
 
 
 class AbsentCandidates:
@@ -160,6 +178,9 @@ class AbsentCandidates:
         self.related_to = lru_cache(maxsize=100_000)(self._candidates_related_to)
         self._regions: dict[str, Distractor] = {}
         self._categories: dict[tuple[str, int], Distractor] = {}
+        # The region pool's popular part, before an image rules some of them out.
+        self.region_name_set = frozenset(self.region_names)
+        self.region_distractors = [self.region(n) for n in dict.fromkeys(self.region_names)]
 
     def _candidates_related_to(self, name: str) -> frozenset[str]:
         return frozenset(self._lookup.related_to(name))

@@ -24,7 +24,7 @@ from pipeline.facts.referents import (
 )
 from pipeline.facts.slots import plural, subject_slots
 from pipeline.facts.stats import Stats
-from pipeline.hashing import seeded_rng, stable_hash64
+from pipeline.hashing import hash_prefix, seeded_rng, stable_hash64
 from pipeline.normalize import are_confusable, attribute_values, lexicon
 from pipeline.normalize.attributes import surface_index
 from pipeline.normalize.countability import COUNT, countability
@@ -107,6 +107,7 @@ REGION_FACTS_PER_SCENE = 4
 
 def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
+    max_span = _clarity()["max_span"]  # the tables, read once per scene, not per referent
     eligible = []
     for g in askable(ctx.groups):
         if g.main["iscrowd"] or g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
@@ -116,7 +117,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         # A region over most of the image holds unannotated things (VG is not
         # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
-        if spans_image(g.main["bbox"], scene["width"], scene["height"], _clarity()["max_span"]):
+        if spans_image(g.main["bbox"], scene["width"], scene["height"], max_span):
             ctx.skip(family.name, "spans_image")
             continue
         eligible.append(g)
@@ -137,6 +138,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
                 referent_bbox=g.main["bbox"],
                 evidence=g.evidence + scene["evidence_ids"],
                 distractors=cands,
+                pools=ctx.absent_region_pools,
             )
         )
     return facts
@@ -147,11 +149,20 @@ def _number_distractors(ctx: FactContext, category: str, n: int) -> list[Distrac
     """Every other count up to the cap, weighted by how often the category has that many
     instances in an image: the options then look like answers of this category, and the
     true count's rank among them is not a give-away."""
-    others = [k for k in range(ctx.count_cap + 1) if k != n]
-    weight = ctx.stats.count_weight
-    return [
+    return list(_count_distractors(ctx.stats, category, n, ctx.count_cap))
+
+
+@lru_cache(maxsize=16_384)
+def _count_distractors(
+    stats: Stats, category: str, n: int, count_cap: int
+) -> tuple[Distractor, ...]:
+    """_number_distractors made once per process (the weights depend on the stats only;
+    distractors are never changed after they are made)."""
+    others = [k for k in range(count_cap + 1) if k != n]
+    weight = stats.count_weight
+    return tuple(
         Distractor(option=str(k), source="other_number", weight=weight(category, k)) for k in others
-    ]
+    )
 
 
 def number_facts(ctx: FactContext, family: Family) -> list[Fact]:
@@ -217,6 +228,7 @@ def exclusive_pool(aspect: str, value: str) -> list[str] | None:
 
 def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
     aspect = family.aspect
+    excluded, asked_of_any = _excluded(aspect), _asked_of_any(aspect)  # once per scene
     facts = []
     for g in askable(ctx.groups):
         values = g.values(aspect)
@@ -224,11 +236,11 @@ def attribute_facts(ctx: FactContext, family: Family) -> list[Fact]:
             continue
         # "the grey computer monitor", "the metal rod": the name says (or contradicts)
         # the answer; and a person's colour is not asked.
-        unfit = aspect in _not_asked_of(g.name) and not values <= _asked_of_any(aspect)
+        unfit = aspect in _not_asked_of(g.name) and not values <= asked_of_any
         if name_states(g.name, aspect) or unfit:
             ctx.skip(aspect, "name_states_the_aspect")
             continue
-        if g.compound(aspect) or values & _excluded(aspect):
+        if g.compound(aspect) or values & excluded:
             ctx.skip(aspect, "multi_valued")
             continue
         if len(values) > 1:
@@ -444,7 +456,8 @@ def spatial_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
     unique = _spatial_candidates(ctx, family)
     pairs = [(a, b) for a in unique for b in unique if a is not b and not related(a.name, b.name)]
-    pairs.sort(key=lambda p: stable_hash64(ctx.seed, scene["scene_id"], p[0].name, p[1].name))
+    pair_hash = hash_prefix(ctx.seed, scene["scene_id"])  # the same values as stable_hash64
+    pairs.sort(key=lambda p: pair_hash(p[0].name, p[1].name))
     phrases = item_rules()["spatial"]["phrases"]
     facts = []
     for a, b in pairs:

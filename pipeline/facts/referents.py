@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pipeline.normalize import lexicon, name_synonyms, names_related
@@ -71,12 +71,13 @@ class Referent:
     def evidence(self) -> list[str]:
         return sorted({e for m in self.members for e in m["evidence_ids"]})
 
-    @property
+    @cached_property
     def same_object(self) -> list[dict[str, Any]]:
         """The members whose attributes are the referent's: the main box and boxes of the
         same name or a synonym. A box of a broader or narrower name ("food" over a
         "vegetable") is kept in the group, so neither is asked about alone, but does not
-        lend its values: "green" of the vegetable is not said of "the food"."""
+        lend its values: "green" of the vegetable is not said of "the food". Asked for
+        every aspect: worked out once, after `referents` has grouped every box."""
         return [m for m in self.members if same_object_name(m["name"], self.name)]
 
     def values(self, aspect: str) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.normalize.countability import be, be_with_article, with_article
-from pipeline.registry import registry
+from pipeline.registry import Family, registry
 from pipeline.tables import load_table
 
 NUMBER_WORDS = (
@@ -74,18 +74,35 @@ VALUE_SLOTS: dict[str, Callable[[str, dict[str, str]], dict[str, str]]] = {
 
 def fill(template: str, slots: dict[str, str], family: str, value: str) -> str:
     """Fill a template with the fact's slots and those of the asserted value."""
+    return fill_value(template, capitalised(slots), registry().family(family).generator, value)
+
+
+def capitalised(slots: dict[str, str]) -> dict[str, str]:
+    """The fact's slots and "Ref", the referent phrase starting a sentence (no value slot
+    sets "ref": once per fact, for every template it fills)."""
     full = dict(slots)
-    full["value"] = value
-    kind = registry().family(family).generator
-    if kind in VALUE_SLOTS:
-        full.update(VALUE_SLOTS[kind](value, slots))
     if "ref" in full:
         full["Ref"] = full["ref"][:1].upper() + full["ref"][1:]
-    return template.format(**full)
+    return full
+
+
+def fill_value(template: str, slots: dict[str, str], kind: str, value: str) -> str:
+    """fill() with the fact's slots already capitalised() and its generator kind known."""
+    full = dict(slots)
+    full["value"] = value
+    value_slots = VALUE_SLOTS.get(kind)
+    if value_slots is not None:
+        full.update(value_slots(value, slots))
+    return template.format_map(full)
 
 
 def option_text(family: str, value: str) -> str:
     """How a value appears as an option, by the family's option wording."""
-    if registry().family(family).options == "direction_phrases":
+    return family_option_text(registry().family(family), value)
+
+
+def family_option_text(family: Family, value: str) -> str:
+    """option_text() for a family already looked up."""
+    if family.options == "direction_phrases":
         return direction_phrase(value)
     return value

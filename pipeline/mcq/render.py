@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.facts.model import Distractor, Fact, pick_distractors
-from pipeline.facts.slots import fill, option_text
+from pipeline.facts.slots import capitalised, family_option_text, fill_value
 from pipeline.hashing import hash_prefix, stable_hash64
 from pipeline.manifest import SCHEMA_VERSION
-from pipeline.registry import Family, registry
+from pipeline.registry import Family, Registry, registry
 
 MCQ_OPTIONS = 4
 # The scene's fields every item repeats, in the item's key order.
@@ -41,6 +41,11 @@ class Prepared:
     family: Family
     answer: str
     fields: dict[str, Any]  # aspect .. pope_setting, without the per-form "form"
+    slots: dict[str, str]  # the fact's slots, capitalised() once for every form
+
+    def fill(self, template: str, value: str) -> str:
+        """The template filled for the fact asserting `value`."""
+        return fill_value(template, self.slots, self.family.generator, value)
 
 
 class Renderer:
@@ -49,6 +54,7 @@ class Renderer:
         self.seed = seed
         self.circular = circular
         self.skipped = skipped
+        self.registry: Registry = registry()  # once per scene: the tables do not change
         self.scene_fields = {name: scene[name] for name in SCENE_FIELDS}
         # The same hashes as item_id and seeded_rng, the scene's part hashed once.
         self._id_hash = hash_prefix(scene["scene_id"])
@@ -58,11 +64,11 @@ class Renderer:
         self._patterns: dict[str, re.Pattern[str]] = {}
 
     def prepare(self, fact: Fact) -> Prepared:
-        family = registry().family(fact.family)
+        family = self.registry.family(fact.family)
         return Prepared(
             fact=fact,
             family=family,
-            answer=self.option_text(fact.family, fact.value),
+            answer=self.option_text(family, fact.value),
             fields={
                 "answer_value": fact.value,
                 "referent_name": fact.referent_name,
@@ -73,13 +79,14 @@ class Renderer:
                 "split": "test",
                 "pope_setting": fact.pope_setting,
             },
+            slots=capitalised(fact.slots),
         )
 
-    def option_text(self, family: str, value: str) -> str:
-        key = (family, value)
+    def option_text(self, family: Family, value: str) -> str:
+        key = (family.name, value)
         text = self._option_texts.get(key)
         if text is None:
-            text = self._option_texts[key] = option_text(family, value)
+            text = self._option_texts[key] = family_option_text(family, value)
         return text
 
     def base(self, p: Prepared, form: str, variant: str = "") -> dict[str, Any]:
@@ -116,7 +123,7 @@ class Renderer:
             return True
         return False
 
-    def source(self, d: Distractor, family: str) -> dict[str, Any]:
+    def source(self, d: Distractor, family: Family) -> dict[str, Any]:
         return {
             "option": self.option_text(family, d.option),
             "source": d.source,
@@ -135,16 +142,16 @@ class Renderer:
         if len(distractors) < MCQ_OPTIONS - 1:
             return self.no_distractors(p)
         template, template_id = self.template(p, "mcq", rng)
-        question = fill(template, fact.slots, fact.family, fact.value)
+        question = p.fill(template, fact.value)
         if self.gives_away(p, question):
             return []
         answer = p.answer
-        options = [answer] + [self.option_text(fact.family, d.option) for d in distractors]
+        options = [answer] + [self.option_text(p.family, d.option) for d in distractors]
         rng.shuffle(options)
         item = self.base(p, "mcq")
         item["question"] = question
         item["template_id"] = template_id
-        item["distractor_sources"] = [self.source(d, fact.family) for d in distractors]
+        item["distractor_sources"] = [self.source(d, p.family) for d in distractors]
         rotations = range(MCQ_OPTIONS) if self.circular else range(1)
         return [self._rotated(item, options, answer, k) for k in rotations]
 
@@ -185,19 +192,19 @@ class Renderer:
         rng = random.Random(self.seed_of(fact, "yes_no", variant) if seed is None else seed)
         template, template_id = self.template(p, "yes_no", rng)
         item = self.base(p, "yes_no", variant)
-        item["question"] = fill(template, fact.slots, fact.family, value)
+        item["question"] = p.fill(template, value)
         item["options"] = ["yes", "no"]
         item["answer"] = answer
         item["answer_index"] = 0 if answer == "yes" else 1
         item["template_id"] = template_id
-        item["distractor_sources"] = [self.source(false, fact.family)] if false else []
+        item["distractor_sources"] = [self.source(false, p.family)] if false else []
         return item
 
     def fill_blank(self, p: Prepared) -> list[dict[str, Any]]:
         fact = p.fact
         rng = self.rng(fact, "fill_blank")
         template, template_id = self.template(p, "fill_blank", rng)
-        question = fill(template, fact.slots, fact.family, fact.value)
+        question = p.fill(template, fact.value)
         if self.gives_away(p, question):
             return []
         item = self.base(p, "fill_blank")
@@ -216,19 +223,19 @@ class Renderer:
         if not false:
             return self.no_distractors(p)
         template, template_id = self.template(p, "statement", rng)
-        prompts = registry().correction_prompts
+        prompts = self.registry.correction_prompts
         index = rng.randrange(len(prompts))
-        wrong = fill(template, fact.slots, fact.family, false[0].option)
+        wrong = p.fill(template, false[0].option)
         question = prompts[index].format(statement=wrong)
         if self.gives_away(p, question):
             return []
         item = self.base(p, "correction")
         item["question"] = question
         item["options"] = []
-        item["answer"] = fill(template, fact.slots, fact.family, fact.value)
+        item["answer"] = p.fill(template, fact.value)
         item["answer_index"] = None
         item["template_id"] = f"{template_id}+correction.{index}"
-        item["distractor_sources"] = [self.source(false[0], fact.family)]
+        item["distractor_sources"] = [self.source(false[0], p.family)]
         return [item]
 
     def render(self, fact: Fact) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def mcq_items(
             if base_id(item["id"]) in excluded:
                 skipped[f"{item['aspect']}:excluded_by_review"] += 1
         items = [item for item in items if base_id(item["id"]) not in excluded]
-    items.sort(key=lambda item: item["id"])
+    items.sort(key=itemgetter("id"))
     return items
 
 
