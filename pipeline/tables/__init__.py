@@ -22,7 +22,11 @@ PACKAGED_TABLES = Path(__file__).resolve().parent
 
 
 def tables_dir() -> Path:
-    override = os.environ.get(TABLES_ENV)
+    return _folder(os.environ.get(TABLES_ENV) or "")
+
+
+@cache
+def _folder(override: str) -> Path:
     return Path(override) if override else PACKAGED_TABLES
 
 
@@ -40,7 +44,15 @@ def _load(folder: Path, name: str) -> dict[str, Any]:
 
 def load_table(name: str) -> dict[str, Any]:
     """The parsed `<tables folder>/<name>.toml` (read once per process and folder)."""
-    return _load(tables_dir(), name)
+    # Keyed on the raw MSG_TABLES_DIR value, read on every call so an override (a test's
+    # monkeypatch) still takes effect, without building and hashing a Path per call
+    # (~100K calls per 1K-image build).
+    return _load_named(os.environ.get(TABLES_ENV) or "", name)
+
+
+@cache
+def _load_named(override: str, name: str) -> dict[str, Any]:
+    return _load(_folder(override), name)
 
 
 def tables_digest() -> str:
