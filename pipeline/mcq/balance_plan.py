@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -144,7 +145,7 @@ def head_cap(counts: Iterable[int], share: float) -> int:
     lo, hi = 0, max(counts, default=0)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if mid <= share * sum(min(c, mid) for c in counts):
+        if mid <= share * sum(map(min, counts, repeat(mid))):  # the loop in C
             lo = mid
         else:
             hi = mid - 1
