@@ -9,14 +9,13 @@ below everything that uses it."""
 
 from __future__ import annotations
 
-import os
 import string
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.tables import TABLES_ENV, load_table, tables_dir
+from pipeline.tables import load_table, tables_dir, tables_env
 
 FORMS = ("mcq", "yes_no", "fill_blank", "correction")
 # The phrasing list each form renders from (correction states a false `statement`).
@@ -247,7 +246,7 @@ def direction_of_phrase() -> dict[str, str]:
 
 def registry() -> Registry:
     """The checked registry of the tables folder in use (once per process and folder)."""
-    # Keyed on the raw MSG_TABLES_DIR value ("" when unset), read on every call so an
-    # override still takes effect, but without building a Path per call (~500K calls per
-    # 1K-image build). _registry_of reads the tables through load_table/tables_dir.
-    return _registry_of(os.environ.get(TABLES_ENV) or "")
+    # Keyed on the raw MSG_TABLES_DIR value (tables_env: read once per partition task, on
+    # every call elsewhere), so an override still takes effect, without building a Path per
+    # call (~200K calls per 1K-image build). _registry_of reads the tables through load_table.
+    return _registry_of(tables_env())

@@ -30,7 +30,7 @@ from pipeline.progress import Progress
 from pipeline.registry import registry
 from pipeline.stages import SideFiles, WorkLayout, load_result
 from pipeline.storage import FsPath, location
-from pipeline.tables import tables_digest
+from pipeline.tables import tables_digest, tables_env_pinned
 
 # Partitions come from the input size, never from the worker count. A worker holds one
 # partition's records and items at a time: 8 MiB of input is about 700 images and keeps a
@@ -54,7 +54,8 @@ def run_partition_task(
     stage: str, fn: PartitionFn, layout: WorkLayout, part: int, args: tuple
 ) -> dict[str, Any]:
     """One partition, on a worker: the stage's work, then its completion marker."""
-    result = fn(layout, part, *args)
+    with tables_env_pinned():
+        result = fn(layout, part, *args)
     write_json(layout.marker(stage, part), result)
     kill_point(stage)  # test hook (parquet_io): after the marker, so the partition is done
     return result

@@ -355,3 +355,23 @@ def test_the_first_turn_is_held_to_the_turn_rules_too(turn, real_records):
     assert not validator("conv").is_valid(record)
     with pytest.raises(SchemaViolation, match="conversations/0"):
         _check("conv", [record])
+
+
+@pytest.mark.parametrize("kind", sorted(ARROW_SCHEMAS))
+def test_the_batch_screen_flags_every_batch_the_key_walk_faults(kind, real_records):
+    """The screen lets a batch skip the record-by-record key walk: it must say "maybe"
+    whenever the walk finds something in some record, and "no" on the real records."""
+    keys = batch_checks._plan(kind)[1]
+    assert not batch_checks._may_have_key_problem(real_records[kind], keys)
+    rng = random.Random(8)
+    valid = real_records[kind][:20]
+    mutations = _mutations(rng, _values_of(real_records[kind]))
+    faulted = 0
+    for _ in range(400):
+        record = copy.deepcopy(rng.choice(real_records[kind]))
+        rng.choice(mutations)(record)
+        batch = [*valid[:10], record, *valid[10:]]
+        if batch_checks.key_problem(record, keys) is not None:
+            faulted += 1
+            assert batch_checks._may_have_key_problem(batch, keys), record
+    assert faulted >= 50  # the walk's side was exercised

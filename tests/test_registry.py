@@ -119,3 +119,18 @@ def test_schema_files_describe_the_shipped_registry():
                 assert sorted(a["enum"]) == sorted(b["enum"]), (name, path)
             else:
                 assert a == b, (name, path)
+
+
+def test_a_task_reads_the_tables_folder_once_and_others_see_each_change(monkeypatch, tmp_path):
+    from pipeline.tables import TABLES_ENV, tables_env, tables_env_pinned
+
+    monkeypatch.setenv(TABLES_ENV, str(tmp_path / "a"))
+    with tables_env_pinned():
+        monkeypatch.setenv(TABLES_ENV, str(tmp_path / "b"))
+        assert tables_env() == str(tmp_path / "a")  # pinned at the task's start
+        with tables_env_pinned():
+            assert tables_env() == str(tmp_path / "a")
+        assert tables_env() == str(tmp_path / "a")  # the inner task left the pin as it was
+    assert tables_env() == str(tmp_path / "b")  # outside a task: every change is seen
+    monkeypatch.delenv(TABLES_ENV)
+    assert tables_env() == ""

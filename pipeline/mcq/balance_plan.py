@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -144,7 +145,7 @@ def head_cap(counts: Iterable[int], share: float) -> int:
     lo, hi = 0, max(counts, default=0)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if mid <= share * sum(min(c, mid) for c in counts):
+        if mid <= share * sum(map(min, counts, repeat(mid))):  # the loop in C
             lo = mid
         else:
             hi = mid - 1
@@ -153,35 +154,35 @@ def head_cap(counts: Iterable[int], share: float) -> int:
 
 def share_cap(
     share: float, min_size: int, single: bool = True
-) -> Callable[[np.ndarray], int | None]:
+) -> Callable[[list[int]], int | None]:
     """The head-share bound of a group of at least `min_size` units. With `single`, a group
     whose units all have one answer keeps one (forty "white" and nothing else is the
     strongest prior); not for groups by referent name, whose name may be the answer."""
 
-    def cap(counts: np.ndarray) -> int | None:
-        if counts.sum() < max(min_size, 2) or (len(counts) < 2 and not single):
+    def cap(counts: list[int]) -> int | None:
+        if sum(counts) < max(min_size, 2) or (len(counts) < 2 and not single):
             return None
-        return head_cap(counts.tolist(), share) if len(counts) >= 2 else 1
+        return head_cap(counts, share) if len(counts) >= 2 else 1
 
     return cap
 
 
-def keep_one_cap(share: float) -> Callable[[np.ndarray], int | None]:
+def keep_one_cap(share: float) -> Callable[[list[int]], int | None]:
     """The head-share bound, but every answer keeps one unit: a question asked on several
     images keeps one item per answer at least (one alone is not a prior), and a question
     whose answer is always the same keeps just one."""
 
-    def cap(counts: np.ndarray) -> int | None:
-        if counts.sum() < 2:
+    def cap(counts: list[int]) -> int | None:
+        if sum(counts) < 2:
             return None
-        return max(1, head_cap(counts.tolist(), share))
+        return max(1, head_cap(counts, share))
 
     return cap
 
 
-def equal_cap(counts: np.ndarray) -> int:
+def equal_cap(counts: list[int]) -> int:
     """As many of each answer as of the rarest: a value asked only with "yes" is dropped."""
-    return int(counts.min()) if len(counts) == 2 else 0
+    return min(counts) if len(counts) == 2 else 0
 
 
 def _cap_groups(
@@ -189,7 +190,7 @@ def _cap_groups(
     bucket: np.ndarray,
     group: np.ndarray,
     rank: np.ndarray,
-    cap_of: Callable[[np.ndarray], int | None],
+    cap_of: Callable[[list[int]], int | None],
 ) -> bool:
     """Over kept units: in every group (of answers), keep each answer's `cap_of(counts)`
     lowest-ranked units (None: no bound). Updates `kept`; True if any unit went.
@@ -201,13 +202,19 @@ def _cap_groups(
         bucket[idx], return_index=True, return_inverse=True, return_counts=True
     )
     bucket_group = group[idx][first]
-    caps = np.full(len(buckets), np.iinfo(np.int64).max, dtype=np.int64)
     order = np.argsort(bucket_group, kind="stable")
-    bounds = np.flatnonzero(np.diff(bucket_group[order])) + 1
-    for members in np.split(order, bounds):
-        cap = cap_of(sizes[members])
-        if cap is not None:
-            caps[members] = cap
+    starts = [0, *(np.flatnonzero(np.diff(bucket_group[order])) + 1).tolist()]
+    ends = [*starts[1:], len(order)]
+    # Thousands of small groups per cell: their counts as Python lists (one conversion),
+    # not an array slice and a call into numpy per group.
+    sorted_sizes = sizes[order].tolist()
+    no_bound = np.iinfo(np.int64).max
+    group_caps = [cap_of(sorted_sizes[start:end]) for start, end in zip(starts, ends, strict=True)]
+    caps = np.empty(len(buckets), dtype=np.int64)
+    caps[order] = np.repeat(
+        [no_bound if cap is None else cap for cap in group_caps],
+        np.subtract(ends, starts),
+    )
     return _drop_beyond_caps(kept, idx, inverse, sizes, caps, rank)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 
 from pipeline.mcq.balance import PLAN_STAGE, UNITS_STAGE, to_columns
 from pipeline.mcq.balance_plan import (
@@ -52,31 +53,29 @@ def unit_cells(layout: WorkLayout, num_partitions: int) -> list[str]:
 
 
 def read_cell(
-    layout: WorkLayout, num_partitions: int, cell: str, codes: dict[str, Codes]
+    units: list[pq.ParquetFile], cell: str, codes: dict[str, Codes]
 ) -> tuple[ItemColumns, list[int]]:
-    """One cell's items from every partition (in partition, then item order), and how
-    many each partition has."""
+    """One cell's items from every partition's unit file (in partition, then item order),
+    and how many each partition has."""
     columns, counts = [], []
-    for part in range(num_partitions):
-        units = parquet_file(units_file(layout, part))
-        cells = cells_of(units)
+    for part_units in units:
+        cells = cells_of(part_units)
         if cell not in cells:
             counts.append(0)
             continue
-        table = units.read_row_group(cells.index(cell))
+        table = part_units.read_row_group(cells.index(cell))
         columns.append(to_columns(table, codes))
         counts.append(table.num_rows)
     return ItemColumns.concat(columns), counts
 
 
-def distinct_values(layout: WorkLayout, num_partitions: int, aspect: str) -> int:
+def distinct_values(units: list[pq.ParquetFile], aspect: str) -> int:
     """How many distinct answer values the aspect has over every form and partition."""
     values: set[str] = set()
-    for part in range(num_partitions):
-        units = parquet_file(units_file(layout, part))
-        for index, cell in enumerate(cells_of(units)):
+    for part_units in units:
+        for index, cell in enumerate(cells_of(part_units)):
             if cell.split("/")[0] == aspect:
-                column = units.read_row_group(index, columns=["value"]).column("value")
+                column = part_units.read_row_group(index, columns=["value"]).column("value")
                 values.update(column.unique().to_pylist())
     return len(values)
 
@@ -93,9 +92,11 @@ def plan_cell_task(
     cell = cells[index]
     aspect, form = cell.split("/")
     codes = {column: Codes() for column in TEXT_COLUMNS}
-    group, counts = read_cell(layout, num_partitions, cell, codes)
+    # Each unit file opened (its footer read) once per task, not once per read.
+    units = [parquet_file(units_file(layout, part)) for part in range(num_partitions)]
+    group, counts = read_cell(units, cell, codes)
     # Only an open form's bounds use the aspect's distinct values (balance_plan.bounds_for).
-    distinct = distinct_values(layout, num_partitions, aspect) if form in OPEN_FORMS else 0
+    distinct = distinct_values(units, aspect) if form in OPEN_FORMS else 0
     report = Report(codes)
     actions = decide_cell(group, codes, share, distinct, balance, report)
     path = cell_actions_file(layout, index)
