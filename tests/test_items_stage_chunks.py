@@ -9,9 +9,11 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
+from conftest import build_sample
 
 from pipeline import items_stage, jsonstream
 from pipeline.config import BuildOptions
+from pipeline.mcq import stage as mcq_stage_module
 from pipeline.parquet_io import parquet_file, read_table, write_jsonl
 from pipeline.sides import EVALUATION
 from pipeline.stages import WorkLayout, scene_rows_file
@@ -124,3 +126,16 @@ def test_bare_word_across_a_block_boundary_is_found(tmp_path, monkeypatch, offse
         assert jsonstream._mentions_bare_word(handle)
         assert handle.seek(0) == 0
     assert [item["x"] for item in jsonstream.iter_items(path, "item")] == ["Infinity"]
+
+
+def test_small_chunks_publish_what_the_default_chunks_do(demo_build, demo_inputs, tmp_path):
+    """Chunk boundaries (records and unit columns) never change a published byte."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(items_stage, "CHUNK_SCENES", 2)
+        patch.setattr(mcq_stage_module, "UNITS_PER_TABLE", 5)
+        small = build_sample(demo_inputs, tmp_path / "out", tuning_fraction=0.0)
+    for config in ("mcq", "conv"):
+        made = sorted((small / "data" / config).glob("*.parquet"))
+        expected = sorted((demo_build / "data" / config).glob("*.parquet"))
+        assert [p.name for p in made] == [p.name for p in expected]
+        assert all(a.read_bytes() == b.read_bytes() for a, b in zip(made, expected, strict=True))
