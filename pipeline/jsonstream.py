@@ -52,10 +52,31 @@ _NAN_TOKEN = re.compile(
 _INT64 = range(-(2**63), 2**63)
 
 
+# Blocks the quick look for "NaN" / "Infinity" reads: mapping the whole file for it made
+# every page of the input resident in the driver at once (its peak grew with the input).
+_SCAN_BLOCK_BYTES = 4 * 1024 * 1024
+_BARE_WORDS = (b"NaN", b"Infinity")
+_WORD_OVERLAP = max(map(len, _BARE_WORDS)) - 1
+
+
+def _mentions_bare_word(handle) -> bool:
+    """Whether the bytes hold "NaN" or "Infinity" anywhere, read block by block (each
+    block keeps the previous one's tail, so a word across two blocks is still found)."""
+    tail = b""
+    for block in iter(lambda: handle.read(_SCAN_BLOCK_BYTES), b""):
+        window = tail + block
+        if any(word in window for word in _BARE_WORDS):
+            return True
+        tail = window[-_WORD_OVERLAP:]
+    return False
+
+
 def _has_bare_nan(handle) -> bool:
+    found = _mentions_bare_word(handle)
+    handle.seek(0)
+    if not found:
+        return False
     with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        if data.find(b"NaN") < 0 and data.find(b"Infinity") < 0:
-            return False
         # A quoted string or a (huge) integer is not what this looks for.
         return any(
             not m.group(0).startswith(b'"') and not m.group(0)[-1:].isdigit()

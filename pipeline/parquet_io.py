@@ -118,15 +118,20 @@ def write_arrow(path: PathArg, table: pa.Table) -> None:
     _rename(tmp, path)
 
 
-def write_row_groups(path: PathArg, groups: list[pa.Table], schema: pa.Schema) -> None:
+def write_row_groups(path: PathArg, groups: Iterable[pa.Table], schema: pa.Schema) -> None:
     """One Parquet row group per table given, in order, so that a reader can read each
-    alone (`ParquetFile.read_row_group`)."""
+    alone (`ParquetFile.read_row_group`). `groups` may be a generator: only the table being
+    written is held, so a caller can stream a partition chunk by chunk."""
     path = location(path)
     path.parent.mkdir()
     tmp = _tmp(path)
-    with pq.ParquetWriter(tmp.path, schema, filesystem=tmp.fs, **WRITE_OPTIONS) as writer:
-        for group in groups:
-            writer.write_table(group, row_group_size=max(1, group.num_rows))
+    try:
+        with pq.ParquetWriter(tmp.path, schema, filesystem=tmp.fs, **WRITE_OPTIONS) as writer:
+            for group in groups:
+                writer.write_table(group, row_group_size=max(1, group.num_rows))
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never a half-written file left behind
+        raise
     _rename(tmp, path)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
+import pyarrow as pa
 from dask.utils import funcname
 from fsspec.implementations.memory import MemoryFileSystem
 
@@ -56,6 +57,9 @@ def run_partition_task(
     """One partition, on a worker: the stage's work, then its completion marker."""
     with tables_env_pinned():
         result = fn(layout, part, *args)
+    # Arrow's allocator keeps freed blocks for reuse; handed back, they no longer add to
+    # what the next task (often another stage's) peaks at in this process.
+    pa.default_memory_pool().release_unused()
     write_json(layout.marker(stage, part), result)
     kill_point(stage)  # test hook (parquet_io): after the marker, so the partition is done
     return result
