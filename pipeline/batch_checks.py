@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import arrow_schemas
+from pipeline.record_rules import rule_errors
 from pipeline.schema_files import record_schema
 from pipeline.validation import SchemaViolation, is_valid, problems
 
@@ -547,8 +548,9 @@ def _plan(kind: str) -> tuple[dict[str, Any], Keys]:
 
 def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema) -> pa.Table:
     """The Arrow table of `rows` (as `Table.from_pylist` makes it), once every row is shown
-    to satisfy the JSON Schema of `kind`. Otherwise SchemaViolation names the first
-    offending record, jsonschema's message and the rule that caught it."""
+    to satisfy the JSON Schema of `kind` and the rules between its fields. Otherwise
+    SchemaViolation names the first offending record, the message and the rule that caught
+    it."""
     if not arrow_schema.equals(ARROW_SCHEMAS[kind]):  # the checks were derived for that one
         raise ValueError(f"{kind}: only its Arrow schema in ARROW_SCHEMAS can be checked")
     schema, keys = _plan(kind)
@@ -565,6 +567,12 @@ def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema
     found = [c for c in (first, _first_column_failure(schema, table)) if c is not None]
     if found:
         raise _violation(kind, rows, *_first(found))
+    for row in rows:  # what the schema cannot state (pipeline/record_rules.py)
+        if broken := rule_errors(kind, row):
+            record = row.get("id", "?")
+            raise SchemaViolation(
+                f"{kind} record {record} is invalid: {broken[0]} (caught by rule)"
+            )
     return table
 
 

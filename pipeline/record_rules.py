@@ -5,11 +5,9 @@ on every record it makes (after the schema check, so the fields have their types
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -49,12 +47,3 @@ def rule_errors(kind: str, record: dict[str, Any]) -> list[str]:
         for rule in RULES.get(kind, ())
         if not rule.holds(*(record.get(name) for name in rule.fields))
     ]
-
-
-def table_violations(kind: str, table: pa.Table) -> Iterator[tuple[int, str]]:
-    """(row, message) for every rule a table's rows break, read column by column."""
-    for rule in RULES.get(kind, ()):
-        columns: Sequence[list[Any]] = [table.column(name).to_pylist() for name in rule.fields]
-        for row, values in enumerate(zip(*columns, strict=True)):
-            if not rule.holds(*values):
-                yield row, rule.message

@@ -28,7 +28,7 @@ from pipeline.batch_checks import (
     checked_table,
 )
 from pipeline.schema_files import load_schema
-from pipeline.validation import SchemaViolation, validator
+from pipeline.validation import SchemaViolation, record_errors, validator
 
 Record = dict[str, Any]
 
@@ -72,6 +72,11 @@ MCQ_BUGS: dict[str, tuple[Callable[[Record], None], str]] = {
     "bad_id": (lambda r: r.update(id=r["id"].upper()), "id: pattern"),
     "null_question": (lambda r: r.update(question=None), "question: type"),
     "three_options": (lambda r: r["options"].pop(), "options: minItems"),
+    # Schema-valid: only the rule between answer and options (pipeline/record_rules.py).
+    "answer_not_the_indexed_option": (
+        lambda r: r.update(answer_index=(r["answer_index"] + 1) % len(r["options"])),
+        "answer is not the option at answer_index",
+    ),
     "bad_distractor_source": (
         lambda r: r["distractor_sources"][0].update(source="guess"),
         "source: enum",
@@ -125,7 +130,15 @@ def _assert_stopped_before_publishing(out: Path, planted: dict[str, str], excinf
     assert not (out / "manifest.json").exists()
 
 
-@pytest.mark.parametrize("bug", ["answer_index_past_the_options", "extra_key", "string_for_a_list"])
+@pytest.mark.parametrize(
+    "bug",
+    [
+        "answer_index_past_the_options",
+        "extra_key",
+        "string_for_a_list",
+        "answer_not_the_indexed_option",
+    ],
+)
 def test_a_planted_mcq_bug_stops_a_real_build(bug, real_inputs, tmp_path, monkeypatch):
     from pipeline.mcq import stage
 
@@ -164,22 +177,15 @@ def _corrupt_one(records: list[Record], kind: str, bug: Callable) -> tuple[list[
     return rows, victim["id"]
 
 
-@pytest.mark.parametrize("bug", sorted(MCQ_BUGS))
-def test_each_planted_mcq_bug_is_caught_naming_record_and_rule(bug, real_records):
-    corrupt, rule = MCQ_BUGS[bug]
-    rows, victim = _corrupt_one(real_records["mcq"], "mcq", corrupt)
-    with pytest.raises(SchemaViolation, match=rf"^mcq record {victim} is invalid: ") as excinfo:
-        _check("mcq", rows)
-    assert rule in str(excinfo.value)
-    assert "jsonschema accepts it" not in str(excinfo.value)
+PLANTED = [("mcq", bug) for bug in sorted(MCQ_BUGS)] + [("conv", bug) for bug in sorted(CONV_BUGS)]
 
 
-@pytest.mark.parametrize("bug", sorted(CONV_BUGS))
-def test_each_planted_conv_bug_is_caught_naming_record_and_rule(bug, real_records):
-    corrupt, rule = CONV_BUGS[bug]
-    rows, victim = _corrupt_one(real_records["conv"], "conv", corrupt)
-    with pytest.raises(SchemaViolation, match=rf"^conv record {victim} is invalid: ") as excinfo:
-        _check("conv", rows)
+@pytest.mark.parametrize(("kind", "bug"), PLANTED)
+def test_each_planted_bug_is_caught_naming_record_and_rule(kind, bug, real_records):
+    corrupt, rule = {"mcq": MCQ_BUGS, "conv": CONV_BUGS}[kind][bug]
+    rows, victim = _corrupt_one(real_records[kind], kind, corrupt)
+    with pytest.raises(SchemaViolation, match=rf"^{kind} record {victim} is invalid: ") as excinfo:
+        _check(kind, rows)
     assert rule in str(excinfo.value)
     assert "jsonschema accepts it" not in str(excinfo.value)
 
@@ -316,7 +322,8 @@ def _a_list(record: Record) -> tuple[str, list]:
 @pytest.mark.parametrize("kind", sorted(ARROW_SCHEMAS))
 def test_on_mutated_real_records_the_batch_check_and_jsonschema_agree(kind, real_records):
     """Each mutated record is checked alone and inside a batch of valid ones: the batch
-    check stops exactly when jsonschema finds a problem."""
+    check stops exactly when `msg validate`'s check (jsonschema, then the record rules)
+    finds a problem."""
     rng = random.Random(21)
     valid = real_records[kind][:50]
     mutations = _mutations(rng, _values_of(real_records[kind]))
@@ -325,7 +332,7 @@ def test_on_mutated_real_records_the_batch_check_and_jsonschema_agree(kind, real
         record = copy.deepcopy(rng.choice(real_records[kind]))
         for mutate in rng.sample(mutations, rng.choice([1, 1, 2])):
             mutate(record)
-        expected = validator(kind).is_valid(record)
+        expected = not record_errors(kind, record)  # the schema and the record rules
         for batch in ([record], [*valid[:25], record, *valid[25:]]):
             try:
                 _check(kind, batch)

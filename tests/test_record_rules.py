@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
 
-from pipeline.record_rules import rule_errors, table_violations
+from pipeline.record_rules import rule_errors
 
 
 def mcq(**fields: object) -> dict[str, object]:
@@ -42,15 +41,6 @@ def test_each_rule_passes_good_records_and_names_what_a_bad_one_breaks(
         assert errors == []
     else:
         assert len(errors) == 1 and errors[0].startswith("$: ") and broken in errors[0]
-
-
-def test_the_table_check_finds_the_same_rows_as_the_record_check() -> None:
-    records = [mcq(), mcq(answer_index=0), mcq(), mcq(form="fill_blank", options=[], answer="x")]
-    records[3]["answer_index"] = None
-    table = pa.Table.from_pylist(records)
-    found = sorted(table_violations("mcq", table))
-    expected = sorted((i, e[3:]) for i, r in enumerate(records) for e in rule_errors("mcq", r))
-    assert found == expected and [row for row, _ in found] == [1, 3]
 
 
 def test_kinds_without_rules_have_no_errors() -> None:
