@@ -36,6 +36,7 @@ class StageMemory(threading.Thread):
         super().__init__(daemon=True)
         self.stage = "other"
         self.peaks: dict[str, int] = {}
+        self.driver_peaks: dict[str, int] = {}  # this process alone, per stage
         self.children: dict[int, tuple[str, int]] = {}  # pid -> (role, peak RSS)
         self.done = threading.Event()
         self.me = psutil.Process()
@@ -43,6 +44,7 @@ class StageMemory(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             rss = self._rss(self.me)
+            self.driver_peaks[self.stage] = max(self.driver_peaks.get(self.stage, 0), rss)
             for proc in self.me.children(recursive=True):
                 child = self._rss(proc)
                 role, peak = self.children.get(proc.pid) or (process_role(proc), 0)
@@ -104,9 +106,9 @@ def _wrap(
 
 def stage_times(
     options: Any, profile: cProfile.Profile | None
-) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """(seconds, peak RSS MB) per stage, and the peak MB of the driver alone and of each
-    child process."""
+) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, float]]:
+    """Per stage: seconds, peak RSS MB of the tree and of the driver alone; and the peak MB
+    of the driver alone and of each child process over the whole build."""
     import pipeline.build as build
     import pipeline.runner as runner
     from pipeline.progress import Progress
@@ -131,10 +133,11 @@ def stage_times(
     times["other"] = total - sum(times.values())
     times["total"] = total
     peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}
+    drivers = {k: round(v / 2**20, 1) for k, v in memory.driver_peaks.items()}
     processes = {"driver (own high-water mark)": round(own_peak_mb(), 1)}
     for pid, (role, peak) in sorted(memory.children.items()):
         processes[f"{role} {pid}"] = round(peak / 2**20, 1)
-    return {k: round(v, 2) for k, v in times.items()}, peaks, processes
+    return {k: round(v, 2) for k, v in times.items()}, peaks, drivers, processes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             quiet=True,
         )
         profile = cProfile.Profile() if args.cprofile else None
-        times, peaks, processes = stage_times(options, profile)
+        times, peaks, drivers, processes = stage_times(options, profile)
     width = max(map(len, times))
-    print(f"{'stage':<{width}} {'seconds':>9} {'share':>6} {'peak RSS MB':>12}")
+    print(f"{'stage':<{width}} {'seconds':>9} {'share':>6} {'peak RSS MB':>12} {'driver MB':>10}")
     for stage, seconds in times.items():
         share = 100 * seconds / times["total"]
-        peak = f"{peaks[stage]:>12.0f}" if stage in peaks else ""
+        peak = f"{peaks[stage]:>12.0f} {drivers[stage]:>10.0f}" if stage in peaks else ""
         print(f"{stage:<{width}} {seconds:>8.2f}s {share:>5.1f}% {peak}")
     print(f"\n{'process':<{width + 20}} {'peak RSS MB':>12}")
     for name, peak in processes.items():
@@ -183,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "stage_seconds": times,
             "stage_peak_rss_mb": peaks,
+            "stage_driver_peak_rss_mb": drivers,
             "process_peak_rss_mb": processes,
         }
         args.json.write_text(json.dumps(report, indent=2) + "\n")
