@@ -13,7 +13,7 @@ from conftest import build_sample
 
 from pipeline import items_stage, jsonstream
 from pipeline.config import BuildOptions
-from pipeline.mcq import stage as mcq_stage_module
+from pipeline.mcq.balance import UnitColumns
 from pipeline.parquet_io import parquet_file, read_table, write_jsonl
 from pipeline.sides import EVALUATION
 from pipeline.stages import WorkLayout, scene_rows_file
@@ -45,12 +45,13 @@ def partition(tmp_path, monkeypatch):
     return layout, scenes, checked
 
 
-def run(layout: WorkLayout) -> dict:
+def run(layout: WorkLayout, tuning_fraction: float = 0.0) -> dict:
+    """The item stage over partition 0 (by default every scene on the evaluation side)."""
     return items_stage.run_items_stage(
         layout,
         0,
         None,
-        BuildOptions(tuning_fraction=0.0),  # every scene on the evaluation side
+        BuildOptions(tuning_fraction=tuning_fraction),
         config="mcq",
         side=EVALUATION,
         make_records=make_records,
@@ -77,17 +78,7 @@ def test_item_stage_checks_and_writes_one_chunk_at_a_time(partition):
 
 def test_item_stage_writes_an_empty_partition_with_its_schema(partition):
     layout, _, _ = partition
-    result = items_stage.run_items_stage(
-        layout,
-        0,
-        None,
-        BuildOptions(tuning_fraction=1.0),  # every scene on the other side
-        config="mcq",
-        side=EVALUATION,
-        make_records=make_records,
-        schema=SCHEMA,
-        count_by=lambda r: str(r["n"]),
-    )
+    result = run(layout, tuning_fraction=1.0)  # every scene on the other side
     table = read_table(layout.part_file("mcq", 0, ".parquet"))
     assert table.num_rows == 0 and table.schema.equals(SCHEMA)
     assert result["items"] == 0
@@ -132,7 +123,7 @@ def test_small_chunks_publish_what_the_default_chunks_do(demo_build, demo_inputs
     """Chunk boundaries (records and unit columns) never change a published byte."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(items_stage, "CHUNK_SCENES", 2)
-        patch.setattr(mcq_stage_module, "UNITS_PER_TABLE", 5)
+        patch.setattr(UnitColumns, "ROWS_PER_TABLE", 5)
         small = build_sample(demo_inputs, tmp_path / "out", tuning_fraction=0.0)
     for config in ("mcq", "conv"):
         made = sorted((small / "data" / config).glob("*.parquet"))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline.mcq.balance import (
     UNIT_COLUMNS,
@@ -33,6 +34,22 @@ def test_unit_columns_equal_unit_rows(demo_build: Path) -> None:
     units.extend(rows[7:])
     expected = pa.Table.from_pylist([unit_row(r) for r in rows], schema=UNITS_SCHEMA)
     assert len(units) == len(rows)
+    assert units.table().equals(expected)
+
+
+def test_unit_columns_turned_into_arrow_in_batches_equal_one_table(
+    demo_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = mcq_rows(demo_build)
+    monkeypatch.setattr(UnitColumns, "ROWS_PER_TABLE", 5)
+    units = UnitColumns()
+    for start in range(0, len(rows), 3):
+        units.extend(rows[start : start + 3])
+    assert len(rows) > 12 and units.tables  # turned into Arrow as the rows came
+    # Each table holds a batch's worth: at least 5 rows, and no more than one extend past it.
+    assert all(5 <= table.num_rows < 5 + 3 for table in units.tables)
+    assert len(units) == len(rows)
+    expected = pa.Table.from_pylist([unit_row(r) for r in rows], schema=UNITS_SCHEMA)
     assert units.table().equals(expected)
 
 

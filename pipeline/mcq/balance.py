@@ -162,18 +162,30 @@ def unit_row(row: dict[str, Any]) -> dict[str, Any]:
 
 class UnitColumns:
     """The unit columns of a partition's items, filled in item order: one tuple per item
-    (no dict per item), turned into columns once, when the table is made."""
+    (no dict per item), turned into Arrow every ROWS_PER_TABLE items (a tuple per item
+    for a whole partition weighed tens of MB) and joined when the table is made."""
+
+    ROWS_PER_TABLE = 4096
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
+        self.tables: list[pa.Table] = []
+        self.in_tables = 0
 
     def extend(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rows.extend(map(unit_values, rows))
+        if len(self.rows) >= self.ROWS_PER_TABLE:
+            self.tables.append(self._rows_table())
+            self.in_tables += len(self.rows)
+            self.rows = []
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.in_tables + len(self.rows)
 
     def table(self) -> pa.Table:
+        return pa.concat_tables([*self.tables, self._rows_table()])
+
+    def _rows_table(self) -> pa.Table:
         columns = zip(*self.rows, strict=True) if self.rows else ([] for _ in UNITS_SCHEMA)
         return pa.Table.from_arrays(
             [pa.array(c, type=f.type) for c, f in zip(columns, UNITS_SCHEMA, strict=True)],

@@ -8,8 +8,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from pipeline import arrow_schemas
 from pipeline.config import BuildOptions
 from pipeline.facts.context import make_context
@@ -17,15 +15,11 @@ from pipeline.facts.generators import scene_facts
 from pipeline.facts.stats import Stats
 from pipeline.facts.stats_stage import load_stats
 from pipeline.items_stage import run_items_stage
-from pipeline.mcq.balance import UnitColumns, units_file
-from pipeline.mcq.balance_plan import write_units_by_cell
+from pipeline.mcq.balance import UnitColumns, write_units
 from pipeline.mcq.render import Renderer
 from pipeline.parquet_io import write_json
 from pipeline.review.exclusions import base_id, read_exclusions
 from pipeline.sides import EVALUATION
-
-# Items whose unit columns are held as Python tuples before they become an Arrow table.
-UNITS_PER_TABLE = 4096
 
 
 @lru_cache(maxsize=4)
@@ -60,19 +54,13 @@ def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict
     per_scene: dict[str, int] = {}
     # The balance's unit columns, from the items while they are in memory (in the order
     # run_items_stage writes them: scene by scene), instead of reading the partition back.
-    # Turned into Arrow every UNITS_PER_TABLE items: a tuple per item for the whole
-    # partition weighed tens of MB.
-    units, unit_tables = UnitColumns(), []
+    units = UnitColumns()
 
     def make_records(scene, stats, options, skipped: Counter) -> list[dict]:
-        nonlocal units
         before = skipped.total()
         items = mcq_items(scene, stats, options, skipped)
         per_scene[scene["scene_id"]] = skipped.total() - before
         units.extend(items)
-        if len(units) >= UNITS_PER_TABLE:
-            unit_tables.append(units.table())
-            units = UnitColumns()
         return items
 
     result = run_items_stage(
@@ -87,9 +75,7 @@ def mcq_stage(layout, part: int, stats_path: str, options: BuildOptions) -> dict
         count_by=lambda r: f"{r['aspect']}/{r['form']}",
     )
     write_json(skips_file(layout, part), dict(sorted(per_scene.items())))
-    unit_tables.append(units.table())
-    made = sum(table.num_rows for table in unit_tables)
-    if made != result["items"]:  # every item made is written: the columns match them
-        raise RuntimeError(f"mcq partition {part}: {made} units for {result['items']} items")
-    write_units_by_cell(units_file(layout, part), pa.concat_tables(unit_tables))
+    if len(units) != result["items"]:  # every item made is written: the columns match them
+        raise RuntimeError(f"mcq partition {part}: {len(units)} units for {result['items']} items")
+    write_units(layout, part, units)
     return result
