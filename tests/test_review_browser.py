@@ -67,6 +67,19 @@ def wait_for(check, timeout: float = 10.0):
     raise AssertionError("timed out")
 
 
+def finished_download(folder: Path, lines: int) -> tuple[Path, list[dict]] | None:
+    """(file, rows) once Chromium has written the whole export, else None. Chromium may
+    create the file under its final name before the bytes arrive, so an existing but empty
+    or partial file is not yet the download."""
+    if list(folder.glob("*.crdownload")):
+        return None
+    for path in folder.glob("*.jsonl"):
+        text = path.read_text()
+        if text.endswith("\n") and len(text.splitlines()) == lines:
+            return path, [json.loads(line) for line in text.splitlines()]
+    return None
+
+
 def test_review_round_in_chromium(page, browser, cli):
     out, html = page
     browser.get(html.as_uri())
@@ -93,12 +106,11 @@ def test_review_round_in_chromium(page, browser, cli):
     assert browser.find_element(By.ID, "progress").text.startswith("4 of 120")
     assert browser.find_element(By.ID, "reviewer").get_attribute("value") == "ann"
     browser.find_element(By.ID, "export").click()
-    exported = wait_for(lambda: list(browser.downloads.glob("*.jsonl")))
-    rows = [json.loads(line) for line in exported[0].read_text().splitlines()]
+    exported, rows = wait_for(lambda: finished_download(browser.downloads, lines=4))
     assert [r["verdict"] for r in rows] == ["wrong", "correct", "ambiguous", "unanswerable"]
     assert rows[0]["id"] == first and all(r["reviewer"] == "ann" for r in rows)
     assert rows[2]["note"] == "two cups, not one"
-    code, _, err = cli("review", out, "--import", exported[0])
+    code, _, err = cli("review", out, "--import", exported)
     assert code == 0, err
     review = json.loads((out / "audit" / "metrics.json").read_text())["human_review"]
     assert review["overall"]["reviewed"] == 4 and review["overall"]["wrong"] == 1
