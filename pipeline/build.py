@@ -21,7 +21,12 @@ from pipeline.conv.release import (
 )
 from pipeline.conv.stage import conv_stage
 from pipeline.errors import InputError
-from pipeline.facts.stats_stage import global_stats_file, stats_stage, write_global_stats
+from pipeline.facts.stats_stage import (
+    STATS_STAGE,
+    global_stats_file,
+    merge_stats_task,
+    stats_stage,
+)
 from pipeline.manifest import build_manifest, describe_file, output_files
 from pipeline.mcq.balance import (
     BALANCED_STAGE,
@@ -98,8 +103,12 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
 
 
 # -- driver steps and stage arguments (STAGES, at the end, lists every step in order) --
-def merge_stats(state: BuildState, progress: Progress) -> None:
-    write_global_stats(state.layout, state.results["stats"])
+def merge_stats(state: BuildState, progress: Progress) -> dict[str, Any]:
+    """One task on a worker: the summed counts grow with the input, the driver stays flat."""
+    (result,) = state.runner.map_resumable(
+        "merge_stats", merge_stats_task, state.layout, 1, (state.num_partitions,)
+    )
+    return result
 
 
 def item_stage_args(state: BuildState) -> tuple:
@@ -268,7 +277,7 @@ def publish_scenes(state) -> None:
 STAGES: tuple[Stage, ...] = (
     Stage("split", run_split, on_driver=True),
     Stage("scenes", scene_stage, args=lambda state: (state.side,)),
-    Stage("stats", stats_stage),
+    Stage(STATS_STAGE, stats_stage),
     Stage("merge_stats", merge_stats, on_driver=True),
     Stage("mcq", mcq_stage, args=item_stage_args),
     Stage(UNITS_STAGE, units_stage),

@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.facts.referents import live_objects
 from pipeline.registry import registry
+from pipeline.tables import load_table
 
 # Pseudo-counts of the aspect-wide frequency in a name's (or category's) own frequency.
 PRIOR_WEIGHT = 5.0
@@ -24,6 +25,9 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
     pair_predicates: Counter = Counter()
     category_counts: Counter = Counter()
     value_aspects = registry().attribute_aspects
+    # Only the predicates relation questions ask are looked up; the others (nine in ten
+    # name pairs) would make every worker's copy of the stats several times larger.
+    asked = frozenset(load_table("item_rules")["relation"]["asked"])
     for scene in scenes:
         objects = live_objects(scene)
         cats = sorted({o["coco_category"] for o in objects if o["coco_category"]})
@@ -43,7 +47,7 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
         pair_predicates.update(
             f"{names[r['subject_id']]}|{names[r['object_id']]}|{r['predicate']}"
             for r in scene["relations"]
-            if r["subject_id"] in names and r["object_id"] in names
+            if r["predicate"] in asked and r["subject_id"] in names and r["object_id"] in names
         )
     return {
         "scenes": len(scenes),
@@ -57,15 +61,10 @@ def scene_stats(scenes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def merge_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    total: dict[str, Any] = {"scenes": 0}
-    for part in parts:
-        total["scenes"] += part["scenes"]
-        for key, counts in part.items():
-            if isinstance(counts, dict):
-                bucket = total.setdefault(key, Counter())
-                bucket.update(counts)
-    return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
+def sorted_totals(totals: dict[str, Counter]) -> dict[str, dict[str, int]]:
+    """Summed counts as the stats file holds them: keys sorted, so the file does not depend
+    on the order partitions met them."""
+    return {key: dict(sorted(counts.items())) for key, counts in totals.items()}
 
 
 class Stats:
