@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from typing import Any
 
@@ -317,7 +318,8 @@ class ChangedGroups:
     every round."""
 
     def __init__(self, group: np.ndarray) -> None:
-        self.codes = np.unique(group, return_inverse=True)[1].astype(np.int32)
+        names, codes = np.unique(group, return_inverse=True)
+        self.codes, self.count = codes.astype(np.int32), len(names)
         self.seen: np.ndarray | None = None  # the kept mask when the bound last ran
 
     def active(self, kept: np.ndarray) -> np.ndarray | None:
@@ -328,7 +330,7 @@ class ChangedGroups:
         dropped = seen & ~kept
         if not dropped.any():
             return None
-        changed = np.zeros(int(self.codes.max()) + 1, dtype=bool)
+        changed = np.zeros(self.count, dtype=bool)
         changed[self.codes[dropped]] = True
         return kept & changed[self.codes]
 
@@ -358,7 +360,11 @@ def select_units(
     kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
     steps = [
-        (REASONS.index(name), ChangedGroups(group), _bound_step(bucket, group, units.rank, cap))
+        (
+            REASONS.index(name),
+            ChangedGroups(group),
+            partial(_cap_groups, bucket=bucket, group=group, rank=units.rank, cap_of=cap),
+        )
         for name, bucket, group, cap in bounds_for(units, form, share, distinct, aspect)
     ]
     # Per phrasing, and for the aspects listed in the table also per referent name
@@ -369,7 +375,11 @@ def select_units(
     for columns in option_groups if form == "mcq" else ():
         group = _combine(units.aspect, *columns)
         steps.append(
-            (REASONS.index("option_prior"), ChangedGroups(group), _option_step(units, group))
+            (
+                REASONS.index("option_prior"),
+                ChangedGroups(group),
+                partial(option_prior_cap, units=units, group=group),
+            )
         )
     while True:
         changed = False
@@ -380,16 +390,6 @@ def select_units(
                 changed = True
         if not changed:
             return kept, reason
-
-
-def _bound_step(
-    bucket: np.ndarray, group: np.ndarray, rank: np.ndarray, cap: Callable
-) -> Callable[[np.ndarray], bool]:
-    return lambda kept: _cap_groups(kept, bucket, group, rank, cap)
-
-
-def _option_step(units: ItemColumns, group: np.ndarray) -> Callable[[np.ndarray], bool]:
-    return lambda kept: option_prior_cap(kept, units, group)
 
 
 def assign_positions(items: ItemColumns, kept: np.ndarray) -> np.ndarray:
