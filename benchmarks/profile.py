@@ -43,14 +43,15 @@ class StageMemory(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
+            stage = self.stage  # once per poll: the build may move on meanwhile
             rss = self._rss(self.me)
-            self.driver_peaks[self.stage] = max(self.driver_peaks.get(self.stage, 0), rss)
+            self.driver_peaks[stage] = max(self.driver_peaks.get(stage, 0), rss)
             for proc in self.me.children(recursive=True):
                 child = self._rss(proc)
                 role, peak = self.children.get(proc.pid) or (process_role(proc), 0)
                 self.children[proc.pid] = (role, max(peak, child))
                 rss += child
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+            self.peaks[stage] = max(self.peaks.get(stage, 0), rss)
             self.done.wait(0.1)
 
     @staticmethod

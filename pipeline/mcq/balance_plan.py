@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from itertools import repeat
 from typing import Any
 
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.mcq.capped_buckets import NO_UNITS, CappedBuckets, DropLog, DropStep
 from pipeline.parquet_io import PathArg, write_row_groups
 from pipeline.tables import load_table
 
@@ -186,39 +186,6 @@ def equal_cap(counts: list[int]) -> int:
     return min(counts) if len(counts) == 2 else 0
 
 
-def _cap_groups(
-    kept: np.ndarray,
-    bucket: np.ndarray,
-    group: np.ndarray,
-    rank: np.ndarray,
-    cap_of: Callable[[list[int]], int | None],
-) -> bool:
-    """Over kept units: in every group (of answers), keep each answer's `cap_of(counts)`
-    lowest-ranked units (None: no bound). Updates `kept`; True if any unit went.
-    bucket = (group, answer), so a bucket lies in one group."""
-    idx = np.flatnonzero(kept)
-    if len(idx) == 0:
-        return False
-    buckets, first, inverse, sizes = np.unique(
-        bucket[idx], return_index=True, return_inverse=True, return_counts=True
-    )
-    bucket_group = group[idx][first]
-    order = np.argsort(bucket_group, kind="stable")
-    starts = [0, *(np.flatnonzero(np.diff(bucket_group[order])) + 1).tolist()]
-    ends = [*starts[1:], len(order)]
-    # Thousands of small groups per cell: their counts as Python lists (one conversion),
-    # not an array slice and a call into numpy per group.
-    sorted_sizes = sizes[order].tolist()
-    no_bound = np.iinfo(np.int64).max
-    group_caps = [cap_of(sorted_sizes[start:end]) for start, end in zip(starts, ends, strict=True)]
-    caps = np.empty(len(buckets), dtype=np.int64)
-    caps[order] = np.repeat(
-        [no_bound if cap is None else cap for cap in group_caps],
-        np.subtract(ends, starts),
-    )
-    return _drop_beyond_caps(kept, idx, inverse, sizes, caps, rank)
-
-
 def _drop_beyond_caps(
     kept: np.ndarray,
     idx: np.ndarray,
@@ -311,44 +278,44 @@ def option_prior_cap(kept: np.ndarray, units: ItemColumns, group: np.ndarray) ->
 
 
 class ChangedGroups:
-    """For one bound: the groups that lost a unit since the bound last ran. What a bound
+    """For the option-prior bound: the groups that lost a unit since it last ran. What it
     drops in a group depends on that group's kept units alone, so where nothing went it
-    would drop nothing again; it is run on the changed groups only. The result is the same,
-    but a cascade of drops that takes hundreds of rounds no longer sorts every kept unit in
-    every round."""
+    would drop nothing again; it runs on the changed groups only (same result)."""
 
     def __init__(self, group: np.ndarray) -> None:
         names, codes = np.unique(group, return_inverse=True)
         self.codes, self.count = codes.astype(np.int32), len(names)
-        self.seen: np.ndarray | None = None  # the kept mask when the bound last ran
+        self.read = -1  # DropLog batches already seen; -1: never run
 
-    def active(self, kept: np.ndarray) -> np.ndarray | None:
+    def active(self, kept: np.ndarray, log: DropLog) -> np.ndarray | None:
         """The kept units of changed groups (all of them the first time); None: none."""
-        seen, self.seen = self.seen, kept.copy()  # its own drops count for the next run
-        if seen is None:
+        new = log.since(self.read) if self.read >= 0 else None
+        self.read = len(log.batches)  # its own drops, logged next, count for its next run
+        if new is None:
             return kept.copy()
-        dropped = seen & ~kept
-        if not dropped.any():
+        if not len(new):
             return None
         changed = np.zeros(self.count, dtype=bool)
-        changed[self.codes[dropped]] = True
+        changed[self.codes[new]] = True
         return kept & changed[self.codes]
 
 
-def _drop_in_changed(
-    kept: np.ndarray, groups: ChangedGroups, bound: Callable[[np.ndarray], bool]
-) -> np.ndarray | None:
-    """Run `bound` (which updates a kept mask) on the changed groups; the units it dropped,
-    now dropped from `kept` too, or None."""
-    active = groups.active(kept)
-    if active is None:
-        return None
-    before = active.copy()
-    if not bound(active):
-        return None
-    dropped = before & ~active
-    kept[dropped] = False
-    return dropped
+def option_prior_step(units: ItemColumns, group: np.ndarray) -> DropStep:
+    """`option_prior_cap` per group, run on the groups that changed since its last run."""
+    groups = ChangedGroups(group)
+
+    def run(kept: np.ndarray, log: DropLog) -> np.ndarray:
+        active = groups.active(kept, log)
+        if active is None:
+            return NO_UNITS
+        before = active.copy()
+        if not option_prior_cap(active, units, group):
+            return NO_UNITS
+        dropped = np.flatnonzero(before & ~active)
+        kept[dropped] = False
+        return dropped
+
+    return run
 
 
 def select_units(
@@ -359,12 +326,8 @@ def select_units(
     unit, the index in REASONS of the bound that dropped it (-1: kept)."""
     kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
-    steps = [
-        (
-            REASONS.index(name),
-            ChangedGroups(group),
-            partial(_cap_groups, bucket=bucket, group=group, rank=units.rank, cap_of=cap),
-        )
+    steps: list[tuple[int, DropStep]] = [
+        (REASONS.index(name), CappedBuckets(bucket, group, units.rank, cap).run)
         for name, bucket, group, cap in bounds_for(units, form, share, distinct, aspect)
     ]
     # Per phrasing, and for the aspects listed in the table also per referent name
@@ -374,18 +337,14 @@ def select_units(
         option_groups.append((units.frame, units.name))
     for columns in option_groups if form == "mcq" else ():
         group = _combine(units.aspect, *columns)
-        steps.append(
-            (
-                REASONS.index("option_prior"),
-                ChangedGroups(group),
-                partial(option_prior_cap, units=units, group=group),
-            )
-        )
+        steps.append((REASONS.index("option_prior"), option_prior_step(units, group)))
+    log = DropLog()
     while True:
         changed = False
-        for reason_index, groups, bound in steps:
-            dropped = _drop_in_changed(kept, groups, bound)
-            if dropped is not None:
+        for reason_index, step in steps:
+            dropped = step(kept, log)
+            if len(dropped):
+                log.add(dropped)
                 reason[dropped] = reason_index
                 changed = True
         if not changed:

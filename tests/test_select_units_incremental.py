@@ -1,7 +1,10 @@
-"""Issue 21: `select_units` runs each bound on the groups that lost a unit since it last
-ran. It must keep and drop exactly what running every bound over every kept unit in every
-round does (the code before the change, kept here as the reference), with the same reason
-per dropped unit, on inputs skewed enough that drops cascade over many rounds."""
+"""Issue 21: `select_units` keeps each bound up to date from round to round (bucket counts
+follow a log of drops, caps are recomputed for the groups that lost a unit, and only the
+buckets over their cap are walked). It must keep and drop exactly what running every bound
+over every kept unit in every round does (the code before the change, kept here as the
+reference), with the same reason per dropped unit, on inputs skewed enough that drops
+cascade over many rounds.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,24 @@ import numpy as np
 import pytest
 
 from pipeline.mcq import balance_plan as bp
+
+
+def cap_every_group(kept, bucket, group, rank, cap_of) -> bool:
+    """The reference bound: over every kept unit, in every group, each answer keeps its
+    `cap_of(counts)` lowest-ranked units. Updates `kept`; True if any unit went."""
+    idx = np.flatnonzero(kept)
+    if len(idx) == 0:
+        return False
+    buckets, first, inverse, sizes = np.unique(
+        bucket[idx], return_index=True, return_inverse=True, return_counts=True
+    )
+    bucket_group = group[idx][first]
+    caps = np.empty(len(buckets), dtype=np.int64)
+    for g in np.unique(bucket_group):
+        mine = bucket_group == g
+        cap = cap_of(sizes[mine].tolist())
+        caps[mine] = np.iinfo(np.int64).max if cap is None else cap
+    return bp._drop_beyond_caps(kept, idx, inverse, sizes, caps, rank)
 
 
 def select_every_unit(units: bp.ItemColumns, form: str, share: float, distinct: int, aspect: str):
@@ -19,7 +40,7 @@ def select_every_unit(units: bp.ItemColumns, form: str, share: float, distinct: 
         changed = False
         for name, bucket, group, cap in bounds:
             before = kept.copy()
-            if bp._cap_groups(kept, bucket, group, units.rank, cap):
+            if cap_every_group(kept, bucket, group, units.rank, cap):
                 reason[before & ~kept] = bp.REASONS.index(name)
                 changed = True
         option_groups = [(units.frame,)]
@@ -76,9 +97,10 @@ def random_units(seed: int, form: str, n: int = 4000) -> bp.ItemColumns:
         ("mcq", "color", 0),
         ("yes_no", "color", 0),
         ("correction", "color", 12),
+        ("fill_blank", "number", 12),
     ],
 )
-def test_changed_groups_select_what_every_unit_does(seed, form, aspect, distinct) -> None:
+def test_incremental_bounds_select_what_every_unit_does(seed, form, aspect, distinct) -> None:
     units = random_units(seed, form)
     kept, reason = bp.select_units(units, form, 0.5, distinct, aspect)
     want_kept, want_reason = select_every_unit(units, form, 0.5, distinct, aspect)
@@ -94,6 +116,6 @@ def test_the_inputs_cascade() -> None:
     rounds = 0
     steps = bp.bounds_for(units, "yes_no", 0.5, 0, "color")
     kept = np.ones(len(units), dtype=bool)
-    while any(bp._cap_groups(kept, b, g, units.rank, cap) for _, b, g, cap in steps):
+    while any(cap_every_group(kept, b, g, units.rank, cap) for _, b, g, cap in steps):
         rounds += 1
     assert rounds >= 3

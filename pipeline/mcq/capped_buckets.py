@@ -1,0 +1,122 @@
+"""One bound of the balance plan (`balance_plan.bounds_for`), kept up to date from round to
+round. In every group, each answer's bucket keeps its `cap_of(counts)` lowest-ranked kept
+units (None: no bound). `select_units` repeats its bounds until all hold, and in cells
+where drops cascade that takes thousands of rounds at 100K images: a round must cost what
+changed in it, not a sort of every kept unit.
+
+So the units sit once sorted by (bucket, rank), each bucket a segment of that order; the
+bucket counts follow the drops (a log of dropped indices, `DropLog`); a run computes caps
+for the groups that lost a unit since the bound last ran, and walks only the segments of
+buckets over their cap, compacting them to their kept units as it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+CapOf = Callable[[list[int]], int | None]
+# A step of `select_units`: given the kept mask and the log, the units it drops now.
+DropStep = Callable[[np.ndarray, "DropLog"], np.ndarray]
+NO_BOUND = np.iinfo(np.int64).max
+NO_UNITS = np.empty(0, dtype=np.int64)
+
+
+class DropLog:
+    """Every unit dropped so far, in rounds: a bound reads the drops since its last run."""
+
+    def __init__(self) -> None:
+        self.batches: list[np.ndarray] = []
+
+    def add(self, dropped: np.ndarray) -> None:
+        if len(dropped):
+            self.batches.append(dropped)
+
+    def since(self, position: int) -> np.ndarray:
+        return np.concatenate(self.batches[position:]) if position < len(self.batches) else NO_UNITS
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """np.arange(start, end) for every pair, concatenated (no Python loop)."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return NO_UNITS
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(total)
+
+
+class CappedBuckets:
+    """A bound over `bucket` = (group, answer) codes per unit: a bucket lies in one group."""
+
+    def __init__(
+        self, bucket: np.ndarray, group: np.ndarray, rank: np.ndarray, cap_of: CapOf
+    ) -> None:
+        _, first, bucket_of = np.unique(bucket, return_index=True, return_inverse=True)
+        self.bucket_of = bucket_of.astype(np.int64)
+        self.order = np.lexsort((rank, self.bucket_of))  # units by bucket, then rank
+        sizes = np.bincount(self.bucket_of)
+        self.start = np.cumsum(sizes) - sizes
+        self.end = self.start + sizes  # kept units lie in [start, end) of `order`
+        self.count = sizes.copy()  # kept units per bucket
+        _, group_of_bucket = np.unique(group[first], return_inverse=True)
+        self.group_of_bucket = group_of_bucket.astype(np.int64)
+        # Buckets by group (in bucket order within one), and where each group's run starts.
+        self.buckets_by_group = np.argsort(self.group_of_bucket, kind="stable")
+        group_sizes = np.bincount(self.group_of_bucket)
+        self.group_start = np.cumsum(group_sizes) - group_sizes
+        self.group_end = self.group_start + group_sizes
+        self.cap_of = cap_of
+        self.read = -1  # DropLog batches already counted; -1: never run
+
+    def run(self, kept: np.ndarray, log: DropLog) -> np.ndarray:
+        """The units this bound drops now (already marked in `kept`; the caller logs them)."""
+        new = log.since(max(self.read, 0))  # the first run: what earlier bounds dropped
+        np.subtract.at(self.count, self.bucket_of[new], 1)
+        if self.read < 0:
+            groups = np.arange(len(self.group_start))
+        elif len(new):
+            groups = np.unique(self.group_of_bucket[self.bucket_of[new]])
+        else:
+            return NO_UNITS
+        self.read = len(log.batches)  # its own drops, logged next, count for its next run
+        buckets, caps = self._caps(groups)
+        over = caps < self.count[buckets]
+        if not over.any():
+            return NO_UNITS
+        return self._drop_beyond(kept, buckets[over], caps[over])
+
+    def _caps(self, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The buckets of `groups` that still hold kept units, and each one's cap. The caps
+        come from Python lists (thousands of small groups: one conversion, not a call into
+        numpy per group)."""
+        buckets = self.buckets_by_group[_ranges(self.group_start[groups], self.group_end[groups])]
+        counts = self.count[buckets]
+        buckets, counts = buckets[counts > 0], counts[counts > 0]
+        if not len(buckets):
+            return buckets, counts
+        group_of = self.group_of_bucket[buckets]
+        cuts = [0, *(np.flatnonzero(np.diff(group_of)) + 1).tolist(), len(buckets)]
+        sizes = counts.tolist()
+        caps = [self.cap_of(sizes[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+        per_group = [NO_BOUND if cap is None else cap for cap in caps]
+        return buckets, np.repeat(np.asarray(per_group, dtype=np.int64), np.diff(cuts))
+
+    def _drop_beyond(self, kept: np.ndarray, buckets: np.ndarray, caps: np.ndarray) -> np.ndarray:
+        """In each bucket, the kept units beyond the first `cap` by rank go; the segments
+        shrink to the units that stay."""
+        starts, ends = self.start[buckets], self.end[buckets]
+        positions = _ranges(starts, ends)
+        units = self.order[positions]
+        alive = kept[units]
+        lengths = ends - starts
+        running = np.cumsum(alive)  # kept units up to and including each position
+        first = np.cumsum(lengths) - lengths  # each segment's first place in `positions`
+        place = running - np.repeat(running[first] - alive[first], lengths)  # 1-based, kept
+        cap = np.repeat(caps, lengths)
+        stays = alive & (place <= cap)
+        goes = units[alive & (place > cap)]
+        kept[goes] = False
+        self.order[np.repeat(starts, lengths)[stays] + place[stays] - 1] = units[stays]
+        self.end[buckets] = starts + np.minimum(caps, self.count[buckets])
+        return goes
