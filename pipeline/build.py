@@ -275,7 +275,7 @@ def publish_scenes(state) -> None:
 
 # Every step of a build, in order (tests/test_resume.py takes the stage names from here).
 STAGES: tuple[Stage, ...] = (
-    Stage("split", run_split, on_driver=True),
+    Stage("split", run_split, on_driver=True, maps_tasks=True),
     Stage("scenes", scene_stage, args=lambda state: (state.side,)),
     Stage(STATS_STAGE, stats_stage),
     Stage("merge_stats", merge_stats, on_driver=True),

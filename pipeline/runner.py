@@ -24,7 +24,15 @@ from pipeline.config import BuildOptions, content_options
 from pipeline.errors import InputError
 from pipeline.gc_tuning import fewer_collections, set_worker_thresholds
 from pipeline.ingest.inputs import Inputs, plan_inputs
-from pipeline.ingest.split import SplitState, ordered_files, split_file, write_categories
+from pipeline.ingest.split import (
+    FIRST_KIND,
+    SplitState,
+    later_kinds,
+    split_file,
+    split_kind_task,
+    write_categories,
+    write_vg_scenes,
+)
 from pipeline.ledger import Ledger
 from pipeline.parquet_io import kill_point, read_json_file, write_json, write_jsonl
 from pipeline.progress import Progress
@@ -74,13 +82,20 @@ class StageRunner:
     def map(
         self, stage: str, fn: PartitionFn, layout: WorkLayout, parts: list[int], args: tuple
     ) -> list[dict]:
-        if not parts:
+        calls = [(stage, fn, layout, part, args) for part in parts]
+        return self.call(run_partition_task, calls, [task_key(fn, part) for part in parts])
+
+    def call(
+        self, fn: Callable[..., Any], calls: list[tuple], keys: list[str] | None = None
+    ) -> list[Any]:
+        """fn(*args) for every args in `calls`, as tasks (named `keys`, else after `fn`);
+        their results in call order."""
+        if not calls:
             return []
+        keys = keys or [task_key(fn, i) for i in range(len(calls))]
         tasks = [
-            dask.delayed(run_partition_task, pure=False)(
-                stage, fn, layout, part, args, dask_key_name=task_key(fn, part)
-            )
-            for part in parts
+            dask.delayed(fn, pure=False)(*args, dask_key_name=key)
+            for args, key in zip(calls, keys, strict=True)
         ]
         if self.client is None:
             return list(dask.compute(*tasks, scheduler="synchronous"))
@@ -167,6 +182,7 @@ class Stage:
     fn: Callable[..., Any]
     args: Callable[[BuildState], tuple] = no_args
     on_driver: bool = False
+    maps_tasks: bool = False  # a driver step that runs tasks of its own: Dask must be up
 
 
 def side_files(inputs: Inputs) -> SideFiles:
@@ -180,7 +196,10 @@ def side_files(inputs: Inputs) -> SideFiles:
 
 
 def run_split(state: BuildState, progress: Progress) -> None:
-    """Stream the inputs into partition buckets, once: a finished split leaves a marker."""
+    """Stream the inputs into partition buckets, once: a finished split leaves a marker.
+    image_data.json first, here (it says which scene each VG image joins), then one task
+    per other kind of file, side by side on the workers; their ledgers are merged in file
+    order, so counts and quarantine rows are what one pass over the files gives."""
     split_dir = state.layout.split
     marker = split_dir / "_SUCCESS.json"
     if marker.exists():
@@ -191,19 +210,26 @@ def run_split(state: BuildState, progress: Progress) -> None:
     split_dir.rmtree()
     split_dir.mkdir()
     ledger, split_state = Ledger(), SplitState()
-    files = list(ordered_files(state.inputs))
-    for f in progress.track(files, "split", total=len(files)):
+    for f in state.inputs.of_kind(FIRST_KIND):
         split_file(f, split_dir, state.num_partitions, split_state, ledger)
         kill_point("split")
-    write_categories(split_dir, split_state)
+    write_vg_scenes(split_dir, split_state)
+    kinds = later_kinds(state.inputs)
+    calls = [(split_dir, state.inputs.of_kind(k), state.num_partitions) for k in kinds]
+    categories = []
+    runner = state.runner or StageRunner()  # run on its own (tests): in this process
+    for result in progress.track(runner.call(split_kind_task, calls), "split", len(kinds)):
+        ledger.merge_result(result["ledger"], result["quarantine"])
+        categories += result["categories"]
+    write_categories(split_dir, categories)
     write_json(marker, {"ledger": ledger.to_dict(), "quarantine": ledger.quarantine_rows})
     state.ledger.merge(ledger)
 
 
 def run_stages(state: BuildState, stages: Sequence[Stage], progress: Progress) -> None:
-    """Every stage in order. Dask is up from the first partition stage to the last only:
-    the driver steps before (the split) and after (publishing) have the machine to
-    themselves."""
+    """Every stage in order. Dask is up from the first stage that runs tasks (the split) to
+    the last partition stage only: the driver steps after it (publishing) have the machine
+    to themselves."""
     first, end = dask_span(stages)
     for stage in stages[:first]:
         run_stage(state, None, progress, stage)
@@ -220,7 +246,7 @@ def run_stages(state: BuildState, stages: Sequence[Stage], progress: Progress) -
 
 def dask_span(stages: Sequence[Stage]) -> tuple[int, int]:
     """[first, end) of the stages from the first partition stage to the last."""
-    on_dask = [i for i, stage in enumerate(stages) if not stage.on_driver]
+    on_dask = [i for i, stage in enumerate(stages) if not stage.on_driver or stage.maps_tasks]
     return (on_dask[0], on_dask[-1] + 1) if on_dask else (len(stages), len(stages))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dask
 import pyarrow.parquet as pq
-import pytest
 
 from pipeline.ledger import Ledger
 from pipeline.progress import Progress
@@ -12,8 +11,9 @@ from pipeline.runner import prepare, run_split
 from pipeline.stages import load_result, scene_stage
 
 
-@pytest.fixture
-def no_dask(monkeypatch):
+def refuse_dask(monkeypatch) -> None:
+    """From here on (the split, which maps tasks of its own, has run): no Dask."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a stage function must not need Dask")
 
@@ -21,10 +21,11 @@ def no_dask(monkeypatch):
     monkeypatch.setattr(dask, "delayed", refuse)
 
 
-def test_scene_stage_on_plain_partitions(small, tmp_path, no_dask):
+def test_scene_stage_on_plain_partitions(small, tmp_path, monkeypatch):
     small.write()
     state = prepare(small.options(tmp_path / "out", partitions=3))
     run_split(state, Progress(quiet=True))
+    refuse_dask(monkeypatch)
     ledger = Ledger()
     ledger.merge(state.ledger)
     scene_ids = []
@@ -46,7 +47,7 @@ def test_scene_stage_on_plain_partitions(small, tmp_path, no_dask):
     )
 
 
-def test_scene_stage_on_an_empty_partition(small, tmp_path, no_dask):
+def test_scene_stage_on_an_empty_partition(small, tmp_path, monkeypatch):
     # Only one image: with many partitions most of them hold nothing.
     small.instances["images"] = small.instances["images"][:1]
     keep = small.instances["images"][0]["id"]
@@ -61,6 +62,7 @@ def test_scene_stage_on_an_empty_partition(small, tmp_path, no_dask):
     small.write()
     state = prepare(small.options(tmp_path / "out", partitions=16))
     run_split(state, Progress(quiet=True))
+    refuse_dask(monkeypatch)
     counts = [scene_stage(state.layout, p, state.side)["scenes"] for p in range(16)]
     assert sum(counts) == 1
     assert counts.count(0) == 15

@@ -17,7 +17,7 @@ from pipeline.ingest.fields import COCO_CATEGORY, check_fields, is_int
 from pipeline.ingest.inputs import InputFile, Inputs
 from pipeline.jsonstream import iter_items, require_top_level
 from pipeline.ledger import Ledger
-from pipeline.parquet_io import write_json
+from pipeline.parquet_io import kill_point, write_json
 from pipeline.storage import FsPath
 
 # Write buffer of one bucket on an object store (5 MiB is S3's smallest multipart part):
@@ -280,13 +280,9 @@ SPLITTERS: dict[str, Callable[[InputFile, Buckets, SplitState, Ledger], None]] =
     "vg_attributes": _split_vg_nested("attributes", "vg_attribute", None),
     "vg_relationships": _split_vg_nested("relationships", "vg_relationship", "relationship_id"),
 }
-# image_data.json first (it maps VG images to scenes), instances before captions.
-KIND_ORDER = tuple(SPLITTERS)
-
-
-def ordered_files(inputs: Inputs) -> Iterator[InputFile]:
-    for kind in ("vg_images", *[k for k in KIND_ORDER if k != "vg_images"]):
-        yield from inputs.of_kind(kind)
+# The order of the ledger's rows: image_data.json (split first: it maps VG images to
+# scenes), then the rest as listed, instances before captions.
+KIND_ORDER = ("vg_images", *(k for k in SPLITTERS if k != "vg_images"))
 
 
 def split_file(
@@ -301,10 +297,45 @@ def split_file(
     buckets.commit()
 
 
-def write_categories(split_dir: FsPath, state: SplitState) -> None:
+# The files of one kind share their id sets (two COCO instance files, say), so they are
+# split in one task, in order; kinds share nothing but the VG image -> scene map, which
+# image_data.json gives first (`VG_SCENES_FILE`), so the other kinds run side by side.
+FIRST_KIND = KIND_ORDER[0]
+VG_SCENES_FILE = "vg_scenes.json"
+
+
+def later_kinds(inputs: Inputs) -> list[str]:
+    """The kinds split after image_data.json, one task each, in KIND_ORDER."""
+    return [k for k in KIND_ORDER[1:] if inputs.of_kind(k)]
+
+
+def write_vg_scenes(split_dir: FsPath, state: SplitState) -> None:
+    write_json(split_dir / VG_SCENES_FILE, sorted(state.vg_scene.items()))
+
+
+def split_kind_task(
+    split_dir: FsPath, files: list[InputFile], num_partitions: int
+) -> dict[str, Any]:
+    """Split the files of one kind (on a worker). Returns its ledger (counts and
+    quarantined rows, in file order) and the COCO categories it found."""
+    state, ledger = SplitState(), Ledger()
+    if files and files[0].kind.startswith("vg_"):
+        pairs = orjson.loads((split_dir / VG_SCENES_FILE).read_bytes())
+        state.vg_scene = {image_id: scene_id for image_id, scene_id in pairs}
+    for f in files:
+        split_file(f, split_dir, num_partitions, state, ledger)
+        kill_point("split")
+    categories = [state.categories[k] for k in sorted(state.categories)]
+    return {
+        "ledger": ledger.to_dict(),
+        "quarantine": ledger.quarantine_rows,
+        "categories": categories,
+    }
+
+
+def write_categories(split_dir: FsPath, categories: list[dict[str, Any]]) -> None:
     # Through a temp name and a rename, like every file a killed run might leave behind.
-    cats = [state.categories[k] for k in sorted(state.categories)]
-    write_json(split_dir / "categories.json", cats)
+    write_json(split_dir / "categories.json", sorted(categories, key=lambda c: c["id"]))
 
 
 def read_categories(split_dir: FsPath) -> dict[int, dict[str, Any]]:
