@@ -88,8 +88,9 @@ class StageRunner:
     def call(
         self, fn: Callable[..., Any], calls: list[tuple], keys: list[str] | None = None
     ) -> list[Any]:
-        """fn(*args) for every args in `calls`, as tasks (named `keys`, else after `fn`);
-        their results in call order."""
+        """fn(*args) for every args in `calls`, as tasks (named `keys`, else after `fn`),
+        started in call order (a caller puts its largest first); their results in call
+        order."""
         if not calls:
             return []
         keys = keys or [task_key(fn, i) for i in range(len(calls))]
@@ -97,9 +98,11 @@ class StageRunner:
             dask.delayed(fn, pure=False)(*args, dask_key_name=key)
             for args, key in zip(calls, keys, strict=True)
         ]
+        # One task at a time, or one priority each: in one graph, Dask orders them itself.
         if self.client is None:
-            return list(dask.compute(*tasks, scheduler="synchronous"))
-        return list(self.client.gather(self.client.compute(tasks)))
+            return [dask.compute(task, scheduler="synchronous")[0] for task in tasks]
+        futures = [self.client.compute(t, priority=len(tasks) - i) for i, t in enumerate(tasks)]
+        return list(self.client.gather(futures))
 
     def map_resumable(
         self, stage: str, fn: PartitionFn, layout: WorkLayout, count: int, args: tuple
@@ -214,13 +217,15 @@ def run_split(state: BuildState, progress: Progress) -> None:
         split_file(f, split_dir, state.num_partitions, split_state, ledger)
         kill_point("split")
     write_vg_scenes(split_dir, split_state)
-    kinds = later_kinds(state.inputs)
+    # The largest kind first (two workers: relationships on one, the rest on the other).
+    kinds = sorted(later_kinds(state.inputs), key=lambda k: -state.inputs.bytes_of(k))
     calls = [(split_dir, state.inputs.of_kind(k), state.num_partitions) for k in kinds]
-    categories = []
     runner = state.runner or StageRunner()  # run on its own (tests): in this process
-    for result in progress.track(runner.call(split_kind_task, calls), "split", len(kinds)):
-        ledger.merge_result(result["ledger"], result["quarantine"])
-        categories += result["categories"]
+    results = dict(zip(kinds, runner.call(split_kind_task, calls), strict=True))
+    categories = []
+    for kind in progress.track(later_kinds(state.inputs), "split", len(kinds)):
+        ledger.merge_result(results[kind]["ledger"], results[kind]["quarantine"])
+        categories += results[kind]["categories"]
     write_categories(split_dir, categories)
     write_json(marker, {"ledger": ledger.to_dict(), "quarantine": ledger.quarantine_rows})
     state.ledger.merge(ledger)

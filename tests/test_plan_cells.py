@@ -87,6 +87,7 @@ def test_cell_tasks_read_one_cell_each_and_plan_as_all_items_at_once(layout, mon
     assert all(len(cells) == 1 for cells in read)  # never more than one cell's rows
     assert len(read) == 4 * PARTS  # each cell's rows, once per partition
     assert sorted(decided) == sorted([52, 34, 38, 30]) and max(decided) < len(rows)
+    assert decided == sorted(decided, reverse=True)  # the largest cell's task starts first
 
     expected = plan_balance([r for part in parts for r in part], 0.5)
     drop, position = [], {}

@@ -40,6 +40,9 @@ class Inputs:
     def of_kind(self, kind: str) -> list[InputFile]:
         return [f for f in self.files if f.kind == kind]
 
+    def bytes_of(self, kind: str) -> int:
+        return sum(f.path.stat().st_size for f in self.of_kind(kind))
+
     def side_file(self, name: str) -> Path | None:
         return next((p for p in self.side_files if p.name == name), None)
 
