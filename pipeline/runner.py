@@ -26,12 +26,9 @@ from pipeline.gc_tuning import fewer_collections, set_worker_thresholds
 from pipeline.ingest.inputs import Inputs, plan_inputs
 from pipeline.ingest.split import (
     FIRST_KIND,
-    SplitState,
     later_kinds,
-    split_file,
     split_kind_task,
     write_categories,
-    write_vg_scenes,
 )
 from pipeline.ledger import Ledger
 from pipeline.parquet_io import kill_point, read_json_file, write_json, write_jsonl
@@ -200,9 +197,10 @@ def side_files(inputs: Inputs) -> SideFiles:
 
 def run_split(state: BuildState, progress: Progress) -> None:
     """Stream the inputs into partition buckets, once: a finished split leaves a marker.
-    image_data.json first, here (it says which scene each VG image joins), then one task
-    per other kind of file, side by side on the workers; their ledgers are merged in file
-    order, so counts and quarantine rows are what one pass over the files gives."""
+    One task per kind of file, on the workers (the driver parses no record): image_data.json
+    first (it says which scene each VG image joins), then the other kinds side by side;
+    their ledgers are merged in file order, so counts and quarantine rows are what one pass
+    over the files gives."""
     split_dir = state.layout.split
     marker = split_dir / "_SUCCESS.json"
     if marker.exists():
@@ -212,18 +210,15 @@ def run_split(state: BuildState, progress: Progress) -> None:
         return
     split_dir.rmtree()
     split_dir.mkdir()
-    ledger, split_state = Ledger(), SplitState()
-    for f in state.inputs.of_kind(FIRST_KIND):
-        split_file(f, split_dir, state.num_partitions, split_state, ledger)
-        kill_point("split")
-    write_vg_scenes(split_dir, split_state)
+    runner = state.runner or StageRunner()  # run on its own (tests): in this process
+    first = (split_dir, FIRST_KIND, state.inputs.of_kind(FIRST_KIND), state.num_partitions)
+    results = {FIRST_KIND: runner.call(split_kind_task, [first])[0]}
     # The largest kind first (two workers: relationships on one, the rest on the other).
     kinds = sorted(later_kinds(state.inputs), key=lambda k: -state.inputs.bytes_of(k))
-    calls = [(split_dir, state.inputs.of_kind(k), state.num_partitions) for k in kinds]
-    runner = state.runner or StageRunner()  # run on its own (tests): in this process
-    results = dict(zip(kinds, runner.call(split_kind_task, calls), strict=True))
-    categories = []
-    for kind in progress.track(later_kinds(state.inputs), "split", len(kinds)):
+    calls = [(split_dir, k, state.inputs.of_kind(k), state.num_partitions) for k in kinds]
+    results |= dict(zip(kinds, runner.call(split_kind_task, calls), strict=True))
+    ledger, categories = Ledger(), []
+    for kind in progress.track([FIRST_KIND, *later_kinds(state.inputs)], "split", len(results)):
         ledger.merge_result(results[kind]["ledger"], results[kind]["quarantine"])
         categories += results[kind]["categories"]
     write_categories(split_dir, categories)

@@ -1,8 +1,9 @@
-"""Issue 21: the split reads image_data.json in the driver, then each other kind of file in
-a task of its own, side by side on the workers. Its buckets, categories, counts and
-quarantined rows must be what one pass over every file in order gives (the code before
-the change, kept here as the reference), on a real 2-worker cluster, with bad records in
-several kinds and two files of one kind that repeat an id across them."""
+"""Issue 21: the split reads image_data.json in a task on a worker (the driver parses no
+record), then each other kind of file in a task of its own, side by side on the workers.
+Its buckets, categories, counts and quarantined rows must be what one pass over every file
+in order gives (the code before the change, kept here as the reference), on a real
+2-worker cluster, with bad records in several kinds and two files of one kind that repeat
+an id across them."""
 
 from __future__ import annotations
 
@@ -45,12 +46,14 @@ def bucket_files(split_dir) -> dict[str, bytes]:
 @pytest.fixture
 def bad_inputs(small, tmp_path):
     """The small sample, a second instances file that repeats an annotation id of the first
-    and brings an image of its own, and bad records in VG objects and relationships."""
+    and brings an image of its own, and bad records in image_data.json (an id twice, no id),
+    VG objects and relationships."""
     anns = small.instances["annotations"]
     anns.append(dict(copy.deepcopy(anns[0]), id=9_000_001, bbox=[1.0, 1.0, -5.0, 5.0]))
     objects = small.vg_objects[0]["objects"]
     objects.append(copy.deepcopy(objects[0]))  # the same object_id twice
     small.vg_relationships.append({"image_id": 77_777_777, "relationships": [{"x": 1}]})
+    small.vg_images += [copy.deepcopy(small.vg_images[0]), {"url": "no id"}]
     small.write()
     second = tmp_path / "in" / "coco" / "instances_more.json"
     image = dict(small.instances["images"][0], id=5_555_555)
@@ -78,6 +81,10 @@ def test_split_in_tasks_on_two_workers_matches_one_pass(bad_inputs, tmp_path):
     assert state.ledger.quarantine_rows == want_ledger.quarantine_rows
     reasons = {(r["file"], r["reason"]) for r in want_ledger.quarantine_rows}
     assert ("instances_more.json", "duplicate_id") in reasons  # across two files of a kind
+    assert {
+        ("vg_image_data.json", "duplicate_id"),
+        ("vg_image_data.json", "missing_field"),
+    } <= reasons
     assert ("vg_objects.json", "duplicate_id") in reasons
     assert ("vg_relationships.json", "unknown_image") in reasons
 

@@ -314,17 +314,20 @@ def write_vg_scenes(split_dir: FsPath, state: SplitState) -> None:
 
 
 def split_kind_task(
-    split_dir: FsPath, files: list[InputFile], num_partitions: int
+    split_dir: FsPath, kind: str, files: list[InputFile], num_partitions: int
 ) -> dict[str, Any]:
-    """Split the files of one kind (on a worker). Returns its ledger (counts and
+    """Split the files of one kind (on a worker). image_data.json writes the VG image ->
+    scene map for the later kinds; a later VG kind reads it. Returns its ledger (counts and
     quarantined rows, in file order) and the COCO categories it found."""
     state, ledger = SplitState(), Ledger()
-    if files and files[0].kind.startswith("vg_"):
+    if kind != FIRST_KIND and kind.startswith("vg_"):
         pairs = orjson.loads((split_dir / VG_SCENES_FILE).read_bytes())
         state.vg_scene = {image_id: scene_id for image_id, scene_id in pairs}
     for f in files:
         split_file(f, split_dir, num_partitions, state, ledger)
         kill_point("split")
+    if kind == FIRST_KIND:  # even with no file: the later VG kinds read it
+        write_vg_scenes(split_dir, state)
     categories = [state.categories[k] for k in sorted(state.categories)]
     return {
         "ledger": ledger.to_dict(),
