@@ -213,12 +213,13 @@ def run_split(state: BuildState, progress: Progress) -> None:
     runner = state.runner or StageRunner()  # run on its own (tests): in this process
     first = (split_dir, FIRST_KIND, state.inputs.of_kind(FIRST_KIND), state.num_partitions)
     results = {FIRST_KIND: runner.call(split_kind_task, [first])[0]}
+    file_order = [FIRST_KIND, *later_kinds(state.inputs)]
     # The largest kind first (two workers: relationships on one, the rest on the other).
-    kinds = sorted(later_kinds(state.inputs), key=lambda k: -state.inputs.bytes_of(k))
+    kinds = sorted(file_order[1:], key=lambda k: -state.inputs.bytes_of(k))
     calls = [(split_dir, k, state.inputs.of_kind(k), state.num_partitions) for k in kinds]
     results |= dict(zip(kinds, runner.call(split_kind_task, calls), strict=True))
     ledger, categories = Ledger(), []
-    for kind in progress.track([FIRST_KIND, *later_kinds(state.inputs)], "split", len(results)):
+    for kind in progress.track(file_order, "split", len(file_order)):
         ledger.merge_result(results[kind]["ledger"], results[kind]["quarantine"])
         categories += results[kind]["categories"]
     write_categories(split_dir, categories)
