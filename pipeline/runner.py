@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import dask
-import pyarrow as pa
 from dask.utils import funcname
 from fsspec.implementations.memory import MemoryFileSystem
 
@@ -31,6 +30,7 @@ from pipeline.ingest.split import (
     write_categories,
 )
 from pipeline.ledger import Ledger
+from pipeline.memory_release import release_memory, system_allocator, use_system_allocator
 from pipeline.parquet_io import kill_point, read_json_file, write_json, write_jsonl
 from pipeline.progress import Progress
 from pipeline.registry import registry
@@ -62,9 +62,9 @@ def run_partition_task(
     """One partition, on a worker: the stage's work, then its completion marker."""
     with tables_env_pinned():
         result = fn(layout, part, *args)
-    # Arrow's allocator keeps freed blocks for reuse; handed back, they no longer add to
-    # what the next task (often another stage's) peaks at in this process.
-    pa.default_memory_pool().release_unused()
+    # Freed blocks handed back: they no longer add to what the next task (often another
+    # stage's) peaks at in this process.
+    release_memory()
     write_json(layout.marker(stage, part), result)
     kill_point(stage)  # test hook (parquet_io): after the marker, so the partition is done
     return result
@@ -117,6 +117,12 @@ def task_key(fn: PartitionFn, part: int) -> str:
     return f"{funcname(fn)}-{part}-{uuid.uuid4().hex}"
 
 
+def prepare_worker() -> None:
+    """Run on each Dask worker (`Client.run`) before its first task."""
+    set_worker_thresholds()
+    use_system_allocator()
+
+
 @contextmanager
 def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
     with fewer_collections():  # this process runs the synchronous stages and the plan
@@ -131,7 +137,7 @@ def _dask_runner(options: BuildOptions) -> Iterator[StageRunner]:
 
         with Client(options.scheduler) as client:
             # Not restored: the cluster's workers stay up, and run the stages' kind of work.
-            client.run(set_worker_thresholds)
+            client.run(prepare_worker)
             yield StageRunner(client)
     elif options.workers > 1:
         from distributed import Client, LocalCluster
@@ -145,7 +151,7 @@ def _dask_runner(options: BuildOptions) -> Iterator[StageRunner]:
             ) as cluster,
             Client(cluster) as client,
         ):
-            client.run(set_worker_thresholds)
+            client.run(prepare_worker)
             yield StageRunner(client)
     else:
         yield StageRunner(None)
@@ -230,19 +236,21 @@ def run_split(state: BuildState, progress: Progress) -> None:
 def run_stages(state: BuildState, stages: Sequence[Stage], progress: Progress) -> None:
     """Every stage in order. Dask is up from the first stage that runs tasks (the split) to
     the last partition stage only: the driver steps after it (publishing) have the machine
-    to themselves."""
+    to themselves. Arrow allocates with malloc in this process throughout (memory_release)."""
     first, end = dask_span(stages)
-    for stage in stages[:first]:
-        run_stage(state, None, progress, stage)
-    with stage_runner(state.options) as runner:
-        state.runner = runner
-        try:
-            for stage in stages[first:end]:
-                run_stage(state, runner, progress, stage)
-        finally:
-            state.runner = None
-    for stage in stages[end:]:
-        run_stage(state, None, progress, stage)
+    with system_allocator():
+        for stage in stages[:first]:
+            run_stage(state, None, progress, stage)
+        with stage_runner(state.options) as runner:
+            state.runner = runner
+            try:
+                for stage in stages[first:end]:
+                    run_stage(state, runner, progress, stage)
+            finally:
+                state.runner = None
+        for stage in stages[end:]:
+            run_stage(state, None, progress, stage)
+            release_memory()
 
 
 def dask_span(stages: Sequence[Stage]) -> tuple[int, int]:

@@ -7,6 +7,7 @@ import gc
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from pipeline.build import run_build
@@ -79,9 +80,10 @@ def test_an_existing_cluster_by_address_gives_identical_bytes(sample_folder, tmp
     from distributed import Client, LocalCluster
 
     base = real_options(sample_folder, tmp_path / "local")
-    before = gc.get_threshold()
+    before, pool_before = gc.get_threshold(), pa.default_memory_pool().backend_name
     run_build(base, Progress(quiet=True))
     assert gc.get_threshold() == before  # the caller's process is given back as it was
+    assert pa.default_memory_pool().backend_name == pool_before
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -90,6 +92,8 @@ def test_an_existing_cluster_by_address_gives_identical_bytes(sample_folder, tmp
         with Client(cluster.scheduler_address) as client:
             thresholds = client.run(gc.get_threshold)  # the cluster is still up, tuned
             assert list(thresholds.values()) == [STAGE_THRESHOLDS] * 2
+            pools = client.run(lambda: pa.default_memory_pool().backend_name)
+            assert list(pools.values()) == ["system"] * 2  # memory_release: a flat worker
             ran = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.task_prefixes))
         assert {"scene_stage", "mcq_stage", "conv_stage"} <= ran  # and did the stages
     assert published_bytes(remote.out) == published_bytes(base.out)

@@ -10,12 +10,12 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from pipeline.normalize import lexicon, name_synonyms, names_related
+from pipeline.normalize.names import PAIR_CACHE_SIZE
 from pipeline.scenes import DUPLICATE_IOU, iou
 from pipeline.tables import load_table
 
 
-@lru_cache(maxsize=200_000)
-def related(a: str, b: str) -> bool:
+def related(a: str, b: str) -> bool:  # names_related caches the pairs
     return a == b or names_related(a, b)
 
 
@@ -92,7 +92,7 @@ class Referent:
         return any(aspect in m["multi_valued"] for m in self.same_object)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=PAIR_CACHE_SIZE)
 def same_object_name(name: str, main: str) -> bool:
     return name == main or name in name_synonyms(main) or main in name_synonyms(name)
 

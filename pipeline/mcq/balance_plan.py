@@ -5,7 +5,7 @@ Visual Genome size. What is decided is documented in `pipeline/mcq/balance.py`."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -215,7 +215,7 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
 
 def bounds_for(
     units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
-) -> list[tuple]:
+) -> Iterator[tuple]:
     """The (reason, bucket, group, cap) bounds of one (aspect, form), as data: each group
     of units has its answers' counts bounded. For every form: the same masked question (a
     text-only model's best key), the referent name, the phrasing, the whole (aspect, form).
@@ -223,21 +223,21 @@ def bounds_for(
     Correction: the answers given one false value (the statement to correct is in the
     question). An open form's share is its chance (one over the aspect's `distinct`
     answers) plus a margin; a multiple-choice answer may not be much more common than one
-    option in four, or it could not be offered as a distractor as often as it is right."""
-    by_text = _combine(units.aspect, units.form, units.text)
-    by_name = _combine(units.aspect, units.form, units.name)
-    by_frame = _combine(units.aspect, units.form, units.frame)
-    by_form = _combine(units.aspect, units.form)
-    by_asked = _combine(units.aspect, units.form, units.frame, units.asked)
+    option in four, or it could not be offered as a distractor as often as it is right.
+    One bound's keys at a time (two int64 per unit each): the largest cell at 100K images
+    has 900K units, and a caller that keeps only what it derives holds one bound's keys."""
+    cell = (units.aspect, units.form)
+    by_text, by_name, by_frame = (cell, units.text), (cell, units.name), (cell, units.frame)
     if form in OPEN_FORMS:
         open_share = min(1.0, 1.0 / max(1, distinct) + OPEN_MARGIN)
         bounds = [
             ("same_question", by_text, keep_one_cap(open_share)),
             ("referent_name", by_name, share_cap(open_share, MIN_LOCAL_GROUP, single=False)),
             ("phrasing", by_frame, share_cap(open_share, 0)),
-            ("aspect_form", by_form, share_cap(open_share, 0)),
+            ("aspect_form", (cell,), share_cap(open_share, 0)),
         ]
         if form == "correction":
+            by_asked = (cell, units.frame, units.asked)
             bounds.append(("correction_per_false_value", by_asked, keep_one_cap(open_share)))
     else:
         closed_share = min(share, TEXT_SHARE.get(form, share))
@@ -247,11 +247,13 @@ def bounds_for(
             ("same_question", by_text, keep_one_cap(TEXT_SHARE.get(form, share))),
             ("referent_name", by_name, share_cap(share, MIN_LOCAL_GROUP, single=False)),
             ("phrasing", by_frame, share_cap(closed_share, 0)),
-            ("aspect_form", by_form, share_cap(closed_share, 0)),
+            ("aspect_form", (cell,), share_cap(closed_share, 0)),
         ]
         if form == "yes_no":
-            bounds.append(("yes_no_per_asked_value", by_asked, equal_cap))
-    return [(name, _combine(g, units.answer), g, cap) for name, g, cap in bounds]
+            bounds.append(("yes_no_per_asked_value", (cell, units.frame, units.asked), equal_cap))
+    for name, (first, *rest), cap in bounds:
+        group = _combine(*first, *rest)
+        yield name, _combine(group, units.answer), group, cap
 
 
 def option_prior_cap(kept: np.ndarray, units: ItemColumns, group: np.ndarray) -> bool:

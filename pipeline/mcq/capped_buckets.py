@@ -53,8 +53,10 @@ class CappedBuckets:
         self, bucket: np.ndarray, group: np.ndarray, rank: np.ndarray, cap_of: CapOf
     ) -> None:
         _, first, bucket_of = np.unique(bucket, return_index=True, return_inverse=True)
-        self.bucket_of = bucket_of.astype(np.int64)
-        self.order = np.lexsort((rank, self.bucket_of))  # units by bucket, then rank
+        # int32 per unit (a cell has far fewer than 2**31): each select_units step keeps
+        # these two for its whole run, five steps at once.
+        self.bucket_of = bucket_of.astype(np.int32)
+        self.order = np.lexsort((rank, self.bucket_of)).astype(np.int32)  # bucket, then rank
         sizes = np.bincount(self.bucket_of)
         self.start = np.cumsum(sizes) - sizes
         self.end = self.start + sizes  # kept units lie in [start, end) of `order`

@@ -90,7 +90,13 @@ def name_profile(name: str) -> NameProfile:
     )
 
 
-@lru_cache(maxsize=200_000)
+# Pairs of names grow with the square of the vocabulary: a cache as large as that kept
+# growing over a build's partitions (tens of MB, issue 21's flat memory). Most look-ups
+# repeat within an image; a miss costs two cached profiles and a few set tests (0.3 us).
+PAIR_CACHE_SIZE = 16_384
+
+
+@lru_cache(maxsize=PAIR_CACHE_SIZE)
 def names_related(a: str, b: str) -> bool:
     """True when two names may denote the same thing: equal, synonyms, a reviewed related
     pair, or one a hypernym/hyponym of the other in WordNet (first few noun senses)."""
