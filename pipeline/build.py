@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from pipeline.config import BuildOptions
 from pipeline.conv.release import (
@@ -45,8 +42,9 @@ from pipeline.mcq.release import (
     release_units_stage,
 )
 from pipeline.mcq.stage import mcq_stage
-from pipeline.parquet_io import parquet_file, read_table, write_json, write_jsonl
+from pipeline.parquet_io import write_json, write_jsonl
 from pipeline.progress import Progress
+from pipeline.publish.config_shards import CONFIGS, SHARDS_STAGE, config_shards_task
 from pipeline.publish.release_report import release_counts, release_facts
 from pipeline.runner import (
     BuildState,
@@ -57,7 +55,7 @@ from pipeline.runner import (
     write_quarantine,
 )
 from pipeline.stages import scene_stage
-from pipeline.storage import FsPath, is_url
+from pipeline.storage import is_url
 
 
 def with_demo_sample(options: BuildOptions) -> BuildOptions:
@@ -196,66 +194,25 @@ def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
     return {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in total.items()}
 
 
-def partition_files(state, stage: str) -> Iterator[FsPath]:
-    """A stage's Parquet files in partition order (a stage that did not run: none)."""
-    for part in range(state.num_partitions):
-        path = state.layout.part_file(stage, part, ".parquet")
-        if path.exists():
-            yield path
+def write_shards(state: BuildState, progress: Progress) -> list[dict[str, Any]]:
+    """Every config's shards, one task each on the workers (`publish/config_shards.py`)."""
+    stages = [published_stage(state, config) for config in CONFIGS]
+    args = (state.out, state.options, stages, state.num_partitions)
+    return state.runner.map_resumable(
+        SHARDS_STAGE, config_shards_task, state.layout, len(CONFIGS), args
+    )
 
 
-def partition_rows(state, stage: str) -> Iterator[Iterator[dict[str, Any]]]:
-    """One row stream per partition (read batch by batch)."""
-    for path in partition_files(state, stage):
-        yield (row for batch in parquet_file(path).iter_batches() for row in batch.to_pylist())
+def publish_shards(state: BuildState) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The written configs' quarantined items (in config order) and their image coverage
+    per source, merged."""
+    from pipeline.publish.images import ImageCoverage
 
-
-def partition_tables(state, stage: str) -> Iterator[pa.Table]:
-    """One Arrow table per partition."""
-    return (read_table(path) for path in partition_files(state, stage))
-
-
-def publish_shards(state) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """data/<config>/<split>-NNNNN-of-NNNNN.parquet for every config (an empty config still
-    gets one valid shard); with --images-dir, the checked image as the `datasets` feature.
-    Returns the items whose image was quarantined and the image coverage per source."""
-    from pipeline.publish.image_folders import ImageFolders
-    from pipeline.publish.images import ImageCoverage, image_feature_rows
-    from pipeline.publish.shards import write_config_shards
-
-    options, problems, coverage = state.options, [], ImageCoverage()
-    folders = ImageFolders(options.images_dir)
-    for config in ("mcq", "conv"):
-        stage = published_stage(state, config)
-        if not folders:  # the tables as they are: no Python row objects
-            parts = counted_tables(partition_tables(state, stage), coverage)
-        else:
-            parts = (
-                image_feature_rows(p, folders, problems, coverage)
-                for p in partition_rows(state, stage)
-            )
-        write_config_shards(
-            state.out,
-            config,
-            parts,
-            with_image=bool(folders),
-            max_shard_bytes=options.max_shard_bytes,
-        )
-    return [p.to_dict() for p in problems], coverage.to_dict()
-
-
-def counted_tables(tables: Iterator[pa.Table], coverage) -> Iterator[pa.Table]:
-    """The tables unchanged; their images, never looked up, counted per source."""
-    for table in tables:
-        if table.num_rows:
-            grouped = table.group_by("image_source").aggregate(
-                [("file_name", "count_distinct"), ("file_name", "count")]
-            )
-            for row in grouped.to_pylist():
-                coverage.add_counts(
-                    row["image_source"], row["file_name_count_distinct"], row["file_name_count"]
-                )
-        yield table
+    problems, coverage = [], ImageCoverage()
+    for result in state.results[SHARDS_STAGE]:
+        problems.extend(result["problems"])
+        coverage.absorb(result["coverage"])
+    return problems, coverage.to_dict()
 
 
 def publish_scenes(state) -> None:
@@ -290,5 +247,6 @@ STAGES: tuple[Stage, ...] = (
     Stage(CONV_UNITS_STAGE, conv_units_stage, args=options_arg),
     Stage(CONV_PLAN_STAGE, conv_release_plan, on_driver=True),
     Stage(CONV_RELEASE_STAGE, conv_release_stage, args=options_arg),
+    Stage(SHARDS_STAGE, write_shards, on_driver=True, maps_tasks=True),
     Stage("publish", publish, on_driver=True),
 )

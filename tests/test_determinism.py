@@ -95,5 +95,5 @@ def test_an_existing_cluster_by_address_gives_identical_bytes(sample_folder, tmp
             pools = client.run(lambda: pa.default_memory_pool().backend_name)
             assert list(pools.values()) == ["system"] * 2  # memory_release: a flat worker
             ran = client.run_on_scheduler(lambda dask_scheduler: set(dask_scheduler.task_prefixes))
-        assert {"scene_stage", "mcq_stage", "conv_stage"} <= ran  # and did the stages
+        assert {"scene_stage", "mcq_stage", "conv_stage", "config_shards_task"} <= ran
     assert published_bytes(remote.out) == published_bytes(base.out)

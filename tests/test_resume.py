@@ -36,6 +36,7 @@ KILL_POINTS = {
     "mcq:5": "after 5 of 8 mcq partitions",
     "rename:part-00003.json:1": "planning the balance: 3 of 8 partitions' actions written",
     "conv:8": "after every partition stage, before any output is written",
+    "shards:1": "publishing: the mcq shards written by their task, the conv shards not yet",
     "quarantine:1": "while writing outputs: scenes copied, 1 of 2 quarantine files written",
     "rename:manifest.json:1": "the manifest complete under its temp name, not yet renamed",
 }

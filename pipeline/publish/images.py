@@ -98,6 +98,27 @@ class ImageCoverage:
         self.unsearched[source] += images
         self.items[(source, "not_searched")] += items
 
+    def state(self) -> dict[str, Any]:
+        """What it counted, JSON-able: another process's coverage `absorb`s it."""
+        return {
+            "images": {
+                source: {status: sorted(names) for status, names in per.items()}
+                for source, per in self.images.items()
+            },
+            "items": [[source, status, n] for (source, status), n in self.items.items()],
+            "unsearched": dict(self.unsearched),
+        }
+
+    def absorb(self, state: dict[str, Any]) -> None:
+        """Adds a `state()` in: the same images once, items and unsearched images summed."""
+        for source, per in state["images"].items():
+            mine = self.images.setdefault(source, {})
+            for status, names in per.items():
+                mine.setdefault(status, set()).update(names)
+        for source, status, n in state["items"]:
+            self.items[(source, status)] += n
+        self.unsearched.update(state["unsearched"])
+
     def to_dict(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for source in sorted(self.images):
