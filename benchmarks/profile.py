@@ -5,8 +5,9 @@ under cProfile (py-spy is not available here).
 
 Stages are timed by wrapping the build's own stage calls from outside (the pipeline code is
 not changed): every step of build.STAGES (split, each partition stage, the global balance
-plan, `publish`: scenes, quarantine, manifest, card) and the shards it writes (`publish
-shards`); the rest (imports, cluster start) is reported as `other`.
+plan, `shards`: one task per config, `publish`: scenes, quarantine, manifest, card) and,
+inside `publish`, the merge of the shard tasks' results (`publish shards`); the rest
+(imports, cluster start) is reported as `other`.
 """
 
 from __future__ import annotations
