@@ -5,9 +5,8 @@ under cProfile (py-spy is not available here).
 
 Stages are timed by wrapping the build's own stage calls from outside (the pipeline code is
 not changed): every step of build.STAGES (split, each partition stage, the global balance
-plan, `shards`: one task per config, `publish`: scenes, quarantine, manifest, card) and,
-inside `publish`, the merge of the shard tasks' results (`publish shards`); the rest
-(imports, cluster start) is reported as `other`.
+plan, `shards`: one task per config, `publish`: scenes, quarantine, manifest, card); the
+rest (imports, cluster start) is reported as `other`.
 """
 
 from __future__ import annotations
@@ -120,7 +119,6 @@ def stage_times(
     memory.start()
     # Every step of build.STAGES runs through run_stage(state, runner, progress, stage).
     _wrap(runner, "run_stage", lambda *a, **k: a[3].name, times, memory)
-    _wrap(build, "publish_shards", lambda *a, **k: "publish shards", times, memory)
     started = time.perf_counter()
     if profile:
         profile.enable()
@@ -130,8 +128,6 @@ def stage_times(
     total = time.perf_counter() - started
     memory.done.set()
     memory.join()
-    if "publish" in times:  # the rest of publishing: the shards are timed on their own
-        times["publish"] -= times.get("publish shards", 0.0)
     times["other"] = total - sum(times.values())
     times["total"] = total
     peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}

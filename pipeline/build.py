@@ -44,7 +44,7 @@ from pipeline.mcq.release import (
 from pipeline.mcq.stage import mcq_stage
 from pipeline.parquet_io import write_json, write_jsonl
 from pipeline.progress import Progress
-from pipeline.publish.config_shards import CONFIGS, SHARDS_STAGE, config_shards_task
+from pipeline.publish.config_shards import SHARD_CONFIGS, SHARDS_STAGE, config_shards_task
 from pipeline.publish.release_report import release_counts, release_facts
 from pipeline.runner import (
     BuildState,
@@ -154,7 +154,7 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
     options, out, results = state.options, state.out, state.results
     publish_scenes(state)
     write_quarantine(out, state.ledger)
-    image_problems, coverage = publish_shards(state)
+    image_problems, coverage = shard_results(state)
     if image_problems:
         write_jsonl(out / "quarantine" / "images.jsonl", image_problems)
     counts = {
@@ -196,14 +196,14 @@ def sum_counts(results: list[dict], counted_by: str) -> dict[str, Any]:
 
 def write_shards(state: BuildState, progress: Progress) -> list[dict[str, Any]]:
     """Every config's shards, one task each on the workers (`publish/config_shards.py`)."""
-    stages = [published_stage(state, config) for config in CONFIGS]
+    stages = [published_stage(state, config) for config in SHARD_CONFIGS]
     args = (state.out, state.options, stages, state.num_partitions)
     return state.runner.map_resumable(
-        SHARDS_STAGE, config_shards_task, state.layout, len(CONFIGS), args
+        SHARDS_STAGE, config_shards_task, state.layout, len(SHARD_CONFIGS), args
     )
 
 
-def publish_shards(state: BuildState) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def shard_results(state: BuildState) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The written configs' quarantined items (in config order) and their image coverage
     per source, merged."""
     from pipeline.publish.images import ImageCoverage

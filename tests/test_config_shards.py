@@ -45,3 +45,10 @@ def test_a_source_without_images_survives_the_merge():
     merged = ImageCoverage()
     merged.absorb(coverage_of([], [("vg", 0, 0)]).state())
     assert merged.to_dict() == coverage_of([], [("vg", 0, 0)]).to_dict()
+
+
+def test_the_shard_tasks_write_every_published_config_in_its_order():
+    from pipeline.publish.config_shards import SHARD_CONFIGS
+    from pipeline.publish.layout import CONFIGS
+
+    assert SHARD_CONFIGS == tuple(CONFIGS)  # a config added to the layout gets its task

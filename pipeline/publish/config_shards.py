@@ -17,7 +17,9 @@ from pipeline.stages import WorkLayout
 from pipeline.storage import FsPath
 
 SHARDS_STAGE = "shards"
-CONFIGS = ("mcq", "conv")  # task i writes CONFIGS[i]; results merged in this order
+# publish/layout.CONFIGS's names, in its order (that module imports `datasets`, which a
+# build loads only for the card): task i writes SHARD_CONFIGS[i]; results merge in order.
+SHARD_CONFIGS = ("mcq", "conv")
 
 
 def partition_files(layout: WorkLayout, num_partitions: int, stage: str) -> Iterator[FsPath]:
@@ -49,7 +51,7 @@ def config_shards_task(
     stages: list[str],
     num_partitions: int,
 ) -> dict[str, Any]:
-    """data/<config>/<split>-NNNNN-of-NNNNN.parquet for CONFIGS[index] from the files of
+    """data/<config>/<split>-NNNNN-of-NNNNN.parquet for SHARD_CONFIGS[index] from the files of
     stages[index] (an empty config still gets one valid shard); with --images-dir, the
     checked image as the `datasets` feature. Returns the items whose image was quarantined
     and what the image coverage counted (ImageCoverage.state)."""
@@ -68,7 +70,7 @@ def config_shards_task(
         )
     write_config_shards(
         out,
-        CONFIGS[index],
+        SHARD_CONFIGS[index],
         parts,
         with_image=bool(folders),
         max_shard_bytes=options.max_shard_bytes,
