@@ -77,6 +77,21 @@ def test_max_shard_bytes_splits_and_names_count_shards(tmp_path: Path) -> None:
         assert pq.read_table(p).nbytes <= 30_000 or meta.num_row_groups == 1
 
 
+def test_max_shard_row_groups_bounds_every_footer(tmp_path: Path) -> None:
+    """A shard holds at most max_shard_row_groups row groups however few bytes they are:
+    its footer, which every reader parses whole, stays bounded as the input grows."""
+    rows = [mcq_row(i) for i in range(230)]
+    paths = write_shards(
+        tmp_path, "test", partitions(rows, 3), MCQ, 1 << 30, 20, max_shard_row_groups=4
+    )
+    groups = [pq.ParquetFile(p).metadata.num_row_groups for p in paths]
+    assert groups == [4, 4, 4]  # 12 groups of 20 rows, the last one 10
+    assert [p.name for p in paths] == [f"test-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert [r for p in paths for r in pq.read_table(p).to_pylist()] == rows
+    with pytest.raises(ValueError, match="max_shard_row_groups"):
+        write_shards(tmp_path, "test", [rows], MCQ, max_shard_row_groups=0)
+
+
 def test_row_groups_are_split_below_the_byte_cap(tmp_path: Path) -> None:
     rows = [mcq_row(i) for i in range(64)]
     paths = write_shards(

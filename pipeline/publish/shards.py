@@ -28,6 +28,10 @@ DEFAULT_MAX_SHARD_BYTES = 500 * 1024 * 1024
 IMAGE_ROW_GROUP_ROWS = 100
 TEXT_ROW_GROUP_ROWS = 1000
 DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024
+# A reader parses a shard's whole footer to open it, and the writer holds it until the
+# shard closes: about 25 KB of memory per row group of the mcq schema. A cap on row groups
+# keeps that bounded whatever the input size (issue 21: a flat driver): 256 groups, 6 MB.
+DEFAULT_MAX_SHARD_ROW_GROUPS = 256
 
 
 # A partition's rows: dicts (checked and converted here) or an Arrow table.
@@ -50,38 +54,42 @@ def write_shards(
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
     row_group_rows: int | None = None,
     row_group_bytes: int = DEFAULT_ROW_GROUP_BYTES,
+    max_shard_row_groups: int = DEFAULT_MAX_SHARD_ROW_GROUPS,
 ) -> list[Path | FsPath]:
     """Write the rows of `partitions` (in order) as shards of `split` in `dest` (a local
     folder or a folder on any fsspec filesystem); return the final paths, of the same type
     as `dest`. A partition is rows (dicts) or an Arrow table (no Python objects: faster);
-    either way the bytes depend only on the rows. Shards of `split` left in `dest` by an
-    earlier run are removed. With no rows at all, one valid empty shard is written so that
-    the config still loads."""
-    if max_shard_bytes <= 0 or row_group_bytes <= 0:
-        raise ValueError("max_shard_bytes and row_group_bytes must be positive")
+    either way the bytes depend only on the rows. A new shard starts when the next row
+    group would pass `max_shard_bytes` or `max_shard_row_groups`. Shards of `split` left in
+    `dest` by an earlier run are removed. With no rows at all, one valid empty shard is
+    written so that the config still loads."""
+    if min(max_shard_bytes, row_group_bytes, max_shard_row_groups) <= 0:
+        raise ValueError(
+            "max_shard_bytes, row_group_bytes and max_shard_row_groups must be positive"
+        )
     group_rows = row_group_rows or default_row_group_rows(schema)
     folder = location(dest)
     folder.mkdir()
     temps: list[FsPath] = []
     writer: pq.ParquetWriter | None = None
-    shard_bytes = 0
+    shard_bytes = shard_groups = 0
     try:
         where = f"{dest}/{split}"
         for group in _row_groups(partitions, schema, group_rows, where):
             for table in _under_bytes(group, row_group_bytes):
-                if (
-                    writer is not None
-                    and shard_bytes
-                    and shard_bytes + table.nbytes > max_shard_bytes
+                if writer is not None and (
+                    (shard_bytes and shard_bytes + table.nbytes > max_shard_bytes)
+                    or shard_groups == max_shard_row_groups
                 ):
                     writer.close()
                     writer = None
                 if writer is None:
                     temps.append(_temp_name(folder, split, len(temps)))
                     writer = _open(temps[-1], schema)
-                    shard_bytes = 0
+                    shard_bytes = shard_groups = 0
                 writer.write_table(table, row_group_size=table.num_rows)
                 shard_bytes += table.nbytes
+                shard_groups += 1
         if writer is None:  # no rows: an empty shard still carries the schema and features
             temps.append(_temp_name(folder, split, 0))
             writer = _open(temps[-1], schema)
