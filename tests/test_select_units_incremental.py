@@ -119,3 +119,47 @@ def test_the_inputs_cascade() -> None:
     while any(cap_every_group(kept, b, g, units.rank, cap) for _, b, g, cap in steps):
         rounds += 1
     assert rounds >= 3
+
+
+@pytest.mark.parametrize(("form", "aspect"), [("mcq", "number"), ("yes_no", "color")])
+def test_the_units_order_does_not_change_what_is_kept(form, aspect) -> None:
+    """`decide_cell` decides a cell of one-item units on the items as they come, not on a
+    copy sorted by rank: what the bounds keep must depend on ranks alone."""
+    units = random_units(3, form)
+    perm = np.random.default_rng(7).permutation(len(units))
+    kept, reason = bp.select_units(units, form, 0.5, 0, aspect)
+    kept_p, reason_p = bp.select_units(units.take(perm), form, 0.5, 0, aspect)
+    assert 0 < kept.sum() < len(units)
+    np.testing.assert_array_equal(kept_p, kept[perm])
+    np.testing.assert_array_equal(reason_p, reason[perm])
+
+
+def codes_for(group: bp.ItemColumns, form: str, aspect: str) -> dict[str, bp.Codes]:
+    """Names for every code the group uses (the report names answers)."""
+    codes = {column: bp.Codes() for column in bp.TEXT_COLUMNS}
+    for column, code in codes.items():
+        used = int(getattr(group, column).max()) + 1
+        code.encode({"form": [form], "aspect": [aspect]}.get(column, map(str, range(used))))
+    return codes
+
+
+def decide_on_sorted_units(group: bp.ItemColumns, form: str, aspect: str) -> np.ndarray:
+    """`decide_cell` as it was: the units as a copy in rank order, mapped back."""
+    _, first, unit_of = np.unique(group.rank, return_index=True, return_inverse=True)
+    kept, _ = bp.select_units(group.take(first), form, 0.5, 0, aspect)
+    kept = kept[unit_of]
+    position = bp.assign_positions(group, kept)
+    return np.where(kept, np.where(position >= 0, position, bp.KEEP), bp.DROP).astype(np.int8)
+
+
+@pytest.mark.parametrize("multi_item_units", [False, True])
+def test_decide_cell_gives_what_sorted_units_give(multi_item_units) -> None:
+    group = random_units(5, "mcq")
+    if multi_item_units:  # circular rotations: several items share their unit's rank
+        group.rank = group.rank // np.uint64(3)
+    units, unit_of = bp.units_of(group)
+    assert (unit_of is None) is not multi_item_units
+    codes = codes_for(group, "mcq", "number")
+    actions = bp.decide_cell(group, codes, 0.5, 0, True, bp.Report(codes))
+    np.testing.assert_array_equal(actions, decide_on_sorted_units(group, "mcq", "number"))
+    assert (actions == bp.DROP).any() and (actions != bp.DROP).any()
