@@ -14,7 +14,7 @@ from datasets import Features
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from pipeline.parquet_io import parquet_file
-from pipeline.publish.counts import shard_counts
+from pipeline.publish.counts import footer_totals, shard_counts
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, shard_files
 from pipeline.publish.release_report import release_section
 from pipeline.storage import FsPath, location
@@ -126,11 +126,7 @@ def _scenes_entries(out: Path | FsPath) -> tuple[dict[str, Any], dict[str, Any]]
     files = scene_files(out)
     if not files:
         return None
-    size = rows = 0
-    for path in files:  # one footer at a time: a partition's file each, 140 at 100K images
-        meta = parquet_file(path).metadata
-        size += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        rows += meta.num_rows
+    rows, size = footer_totals(files)  # a partition's file each, 140 at 100K images
     features = Features.from_arrow_schema(parquet_file(files[0]).schema_arrow)
     config = {
         "config_name": SCENES_CONFIG,

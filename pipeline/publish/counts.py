@@ -24,21 +24,30 @@ def _column_counts(
     return counter
 
 
+def footer_totals(files: list[Path | FsPath]) -> tuple[int, int]:
+    """Rows and uncompressed row-group bytes over `files`, from their footers, one at a
+    time: a parsed footer holds about 25 KB per row group (shards.py)."""
+    rows = size = 0
+    for path in files:
+        meta = parquet_file(path).metadata
+        rows += meta.num_rows
+        size += sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return rows, size
+
+
 def shard_counts(out: Path | FsPath) -> dict[str, Any]:
     """{"mcq": {"rows", "bytes", "by_aspect_form": {aspect: {form: n}}}, "conv": {"rows",
     "bytes", "by_kind": {kind: n}}}; `bytes` is the uncompressed size of the row groups."""
     result: dict[str, Any] = {}
     for name, cfg in CONFIGS.items():
         files = shard_files(out, cfg)
-        entry: dict[str, Any] = {"rows": 0, "bytes": 0}
-        for path in files:  # one footer at a time: 6 MB each parsed (shards.py)
-            meta = parquet_file(path).metadata
-            entry["rows"] += meta.num_rows
-            entry["bytes"] += sum(
-                meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)
-            )
-        entry["files"] = len(files)
-        entry["download_bytes"] = sum(location(p).size() for p in files)
+        rows, size = footer_totals(files)
+        entry: dict[str, Any] = {
+            "rows": rows,
+            "bytes": size,
+            "files": len(files),
+            "download_bytes": sum(location(p).size() for p in files),
+        }
         if name == "mcq":
             table: dict[str, dict[str, int]] = {}
             for (aspect, form), n in sorted(_column_counts(files, ("aspect", "form")).items()):
