@@ -24,7 +24,7 @@ from pipeline.facts.stats_stage import (
     merge_stats_task,
     stats_stage,
 )
-from pipeline.manifest import build_manifest, describe_file, output_files
+from pipeline.manifest import build_manifest, describe_outputs
 from pipeline.mcq.balance import (
     BALANCED_STAGE,
     PLAN_STAGE,
@@ -171,14 +171,14 @@ def publish(state: BuildState, progress: Progress) -> dict[str, Any]:
         )
     if options.conv_size is not None:
         counts["conv"]["release"] = results[CONV_PLAN_STAGE]
-    manifest = build_manifest(options, out, state.inputs, state.ledger, counts)
+    manifest = build_manifest(options, state.inputs, state.ledger, counts)
     if options.mcq_size is not None:  # rules and leakage: not counts (docs/release.md)
         manifest["release"] = {"mcq": release_facts(out, options)}
     from pipeline.publish.card import write_dataset_card  # `datasets`: 0.6 s, needed here only
 
     write_dataset_card(out, manifest)
-    # The card is an output too: list the files again now that it exists.
-    manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]
+    # Listed once every output, the card too, is written.
+    manifest["outputs"] = describe_outputs(out)
     write_json(out / "manifest.json", manifest)
     state.layout.root.rmtree()
     return manifest

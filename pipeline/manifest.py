@@ -47,6 +47,11 @@ def describe_file(path: Path | FsPath, root: Path | FsPath) -> dict[str, Any]:
     return entry
 
 
+def describe_outputs(out: Path | FsPath) -> list[dict[str, Any]]:
+    """The manifest's "outputs": every file a user downloads, described, in path order."""
+    return [describe_file(p, out) for p in output_files(out)]
+
+
 def output_files(out: AnyPath) -> list[AnyPath]:
     """Everything a user downloads: all files but the manifest and the work folder, in
     path order (folder by folder), of the same path type as `out`."""
@@ -83,11 +88,12 @@ def command_line(options: BuildOptions) -> list[str]:
 
 def build_manifest(
     options: BuildOptions,
-    out: FsPath,
     inputs: Inputs,
     ledger: Ledger,
     counts: dict[str, Any],
 ) -> dict[str, Any]:
+    """Everything but "outputs": the caller adds `describe_outputs(out)` once the last
+    output (the card) is written, so each file is hashed and its footer parsed once."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "package_version": __version__,
@@ -131,5 +137,4 @@ def build_manifest(
         "records": ledger.to_dict(),
         "reconciled": not ledger.unreconciled(),
         "counts": counts,
-        "outputs": [describe_file(p, out) for p in output_files(out)],
     }

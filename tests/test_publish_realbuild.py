@@ -23,7 +23,7 @@ from PIL import Image
 from test_publish_support import offline_hf
 
 from pipeline.cli import main
-from pipeline.manifest import describe_file, output_files
+from pipeline.manifest import describe_outputs
 from pipeline.parquet_io import write_json
 from pipeline.publish.counts import shard_counts
 from pipeline.publish.images import image_feature_rows
@@ -54,7 +54,7 @@ def finish_publish(out: Path, images_dir: Path | None) -> list[dict]:
         write_config_shards(out, name, parts, with_image=images_dir is not None)
     manifest = json.loads((out / "manifest.json").read_text())
     write_dataset_card(out, manifest)
-    manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]
+    manifest["outputs"] = describe_outputs(out)
     write_json(out / "manifest.json", manifest)
     return [q.to_dict() for q in quarantine]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from pipeline.manifest import describe_file, output_files
+from pipeline.manifest import describe_outputs
 from pipeline.parquet_io import write_json
 from pipeline.publish.card import write_dataset_card
 from pipeline.publish.images import ImageProblem, image_feature_rows
@@ -232,7 +232,7 @@ def fake_manifest(out: Path, counts: dict[str, Any]) -> dict[str, Any]:
         },
         "reconciled": True,
         "counts": counts,
-        "outputs": [describe_file(p, out) for p in output_files(out)],
+        "outputs": describe_outputs(out),
     }
 
 

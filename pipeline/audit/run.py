@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from pipeline.audit import captions, gates, labels, leakage, pictures, stats
 from pipeline.audit import conv as conv_audit
 from pipeline.errors import InputError
-from pipeline.manifest import describe_file, output_files
+from pipeline.manifest import describe_outputs
 from pipeline.parquet_io import write_json
 from pipeline.publish.image_folders import build_image_dirs
 from pipeline.publish.layout import IMAGE_COLUMN
@@ -146,6 +146,6 @@ def run_audit(
     write_json(folder / "metrics.json", metrics)
     (folder / "report.html").write_text(html_text, encoding="utf-8")
     # The audit belongs to the output folder: list it so `msg validate` still passes.
-    manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]
+    manifest["outputs"] = describe_outputs(out)
     write_json(manifest_path, manifest)
     return metrics

@@ -10,7 +10,7 @@ from typing import Any
 from pipeline.audit import gates
 from pipeline.audit.run import load_items, load_scenes
 from pipeline.errors import InputError
-from pipeline.manifest import describe_file, output_files
+from pipeline.manifest import describe_outputs
 from pipeline.parquet_io import write_json
 from pipeline.review import evidence, flags, images, page, sample
 from pipeline.review.figures import review_figures, sampled_tally
@@ -133,6 +133,6 @@ def import_verdicts(
             else (text.replace("</body>", section + "</body>"))
         )
         report.write_text(text, encoding="utf-8")
-    manifest["outputs"] = [describe_file(p, out) for p in output_files(out)]
+    manifest["outputs"] = describe_outputs(out)
     write_json(out / "manifest.json", manifest)
     return figures, problems
