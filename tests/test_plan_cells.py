@@ -11,7 +11,14 @@ import pytest
 
 import pipeline.mcq.plan_cells as plan_cells
 from pipeline.mcq.balance import PLAN_STAGE, UNITS_SCHEMA, UNITS_STAGE, plan_balance, unit_row
-from pipeline.mcq.balance_plan import DROP, ROW_COLUMN, cells_of, write_units_by_cell
+from pipeline.mcq.balance_plan import (
+    DROP,
+    ROW_COLUMN,
+    TEXT_COLUMNS,
+    Codes,
+    cells_of,
+    write_units_by_cell,
+)
 from pipeline.parquet_io import parquet_file, read_json_file
 from pipeline.runner import StageRunner
 from pipeline.stages import WorkLayout
@@ -99,3 +106,31 @@ def test_cell_tasks_read_one_cell_each_and_plan_as_all_items_at_once(layout, mon
     assert expected["drop"] and sorted(drop) == expected["drop"]
     assert position == expected["position"]
     assert report == expected["report"]
+
+
+def test_read_cell_fills_the_cell_in_partition_order_where_a_partition_lacks_it(layout):
+    """The cell's columns are made once from the footers' counts and filled part by part:
+    the values of each partition's rows one after another, a partition without the cell
+    counting 0."""
+    rows = mixed_rows()
+    parts = write_partitions(layout, [r for r in rows if r["aspect"] != "material"])
+    parts.append([r for r in rows if r["aspect"] == "material"])  # only in a 4th partition
+    write_units_by_cell(
+        layout.part_file(UNITS_STAGE, PARTS, ".parquet"),
+        pa.Table.from_pylist([unit_row(r) for r in parts[-1]], schema=UNITS_SCHEMA),
+    )
+    cells = plan_cells.unit_cells(layout, PARTS + 1)
+    assert list(cells) == sorted(cells, key=lambda cell: (-sum(cells[cell]), cell))
+    for cell in ("color/mcq", "material/mcq", "color/fill_blank"):
+        codes = {column: Codes() for column in TEXT_COLUMNS}
+        group = plan_cells.read_cell(layout, cell, cells[cell], codes)
+        in_cell = [
+            [unit_row(r) for r in part if f"{r['aspect']}/{r['form']}" == cell] for part in parts
+        ]
+        expected = [u for part in in_cell for u in part]  # partition, then item order
+        assert cells[cell] == [len(part) for part in in_cell] and 0 in cells[cell] and expected
+        assert group.rank.tolist() == [u["rank"] for u in expected]
+        for column in ("name", "text", "answer", "offered1"):
+            names = codes["answer" if column.startswith("offered") else column].names
+            assert [names[c] for c in getattr(group, column)] == [u[column] for u in expected]
+    assert len(plan_cells.read_cell(layout, "color/nothing", [0] * (PARTS + 1), codes)) == 0

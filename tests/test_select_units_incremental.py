@@ -35,7 +35,10 @@ def cap_every_group(kept, bucket, group, rank, cap_of) -> bool:
 def select_every_unit(units: bp.ItemColumns, form: str, share: float, distinct: int, aspect: str):
     kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
-    bounds = list(bp.bounds_for(units, form, share, distinct, aspect))
+    bounds = [
+        (name, *bp.bound_keys(columns, units.answer), cap)
+        for name, columns, cap in bp.bounds_for(units, form, share, distinct, aspect)
+    ]
     while True:
         changed = False
         for name, bucket, group, cap in bounds:
@@ -114,7 +117,10 @@ def test_the_inputs_cascade() -> None:
     not exercise groups changed by a later round)."""
     units = random_units(0, "yes_no")
     rounds = 0
-    steps = list(bp.bounds_for(units, "yes_no", 0.5, 0, "color"))
+    steps = [
+        (name, *bp.bound_keys(columns, units.answer), cap)
+        for name, columns, cap in bp.bounds_for(units, "yes_no", 0.5, 0, "color")
+    ]
     kept = np.ones(len(units), dtype=bool)
     while any(cap_every_group(kept, b, g, units.rank, cap) for _, b, g, cap in steps):
         rounds += 1

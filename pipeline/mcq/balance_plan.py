@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.mcq.capped_buckets import NO_UNITS, CappedBuckets, DropLog, DropStep
+from pipeline.mcq.capped_buckets import NO_UNITS, CapOf, CappedBuckets, DropLog, DropStep
 from pipeline.parquet_io import PathArg, write_row_groups
 from pipeline.tables import load_table
 
@@ -121,9 +121,20 @@ class ItemColumns:
     answer_index: np.ndarray  # int8
 
     @classmethod
-    def concat(cls, parts: list[ItemColumns]) -> ItemColumns:
+    def empty_like(cls, part: ItemColumns, size: int) -> ItemColumns:
+        """`size` entries of `part`'s column types, to be filled with `put`."""
         fields = cls.__dataclass_fields__
-        return cls(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+        return cls(**{f: np.empty(size, dtype=getattr(part, f).dtype) for f in fields})
+
+    @classmethod
+    def empty(cls) -> ItemColumns:
+        """No items (a cell no partition has)."""
+        return cls(**{f: np.empty(0, dtype=np.int64) for f in cls.__dataclass_fields__})
+
+    def put(self, start: int, part: ItemColumns) -> None:
+        """`part`'s entries at `start`, `start + 1`, ... (in place)."""
+        for f in self.__dataclass_fields__:
+            getattr(self, f)[start : start + len(part)] = getattr(part, f)
 
     def __len__(self) -> int:
         return len(self.rank)
@@ -208,15 +219,22 @@ def _drop_beyond_caps(
 def _combine(*codes: np.ndarray) -> np.ndarray:
     """One int64 key per row for a tuple of code columns."""
     key = np.zeros(len(codes[0]), dtype=np.int64)
-    for column in codes:
-        key = key * (int(column.max(initial=0)) + 1) + column
+    for column in codes:  # in place: no temporary per column
+        key *= int(column.max(initial=0)) + 1
+        key += column
     return key
+
+
+def bound_keys(columns: tuple[np.ndarray, ...], answer: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A bound's (bucket, group) keys: the group of its `columns`, and that with the answer."""
+    group = _combine(*columns)
+    return _combine(group, answer), group
 
 
 def bounds_for(
     units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
 ) -> Iterator[tuple]:
-    """The (reason, bucket, group, cap) bounds of one (aspect, form), as data: each group
+    """The (reason, group columns, cap) bounds of one (aspect, form), as data: each group
     of units has its answers' counts bounded. For every form: the same masked question (a
     text-only model's best key), the referent name, the phrasing, the whole (aspect, form).
     Yes/no: each asserted value as often with "yes" as with "no" in each phrasing.
@@ -224,8 +242,9 @@ def bounds_for(
     question). An open form's share is its chance (one over the aspect's `distinct`
     answers) plus a margin; a multiple-choice answer may not be much more common than one
     option in four, or it could not be offered as a distractor as often as it is right.
-    One bound's keys at a time (two int64 per unit each): the largest cell at 100K images
-    has 900K units, and a caller that keeps only what it derives holds one bound's keys."""
+    The columns are the unit's own (no copy); a bound's keys (`bound_keys`, two int64 per
+    unit) are made by its user, one bound at a time: the largest cell at 100K images has
+    900K units."""
     cell = (units.aspect, units.form)
     by_text, by_name, by_frame = (cell, units.text), (cell, units.name), (cell, units.frame)
     if form in OPEN_FORMS:
@@ -252,8 +271,7 @@ def bounds_for(
         if form == "yes_no":
             bounds.append(("yes_no_per_asked_value", (cell, units.frame, units.asked), equal_cap))
     for name, (first, *rest), cap in bounds:
-        group = _combine(*first, *rest)
-        yield name, _combine(group, units.answer), group, cap
+        yield name, (*first, *rest), cap
 
 
 def option_prior_cap(kept: np.ndarray, units: ItemColumns, group: np.ndarray) -> bool:
@@ -320,6 +338,12 @@ def option_prior_step(units: ItemColumns, group: np.ndarray) -> DropStep:
     return run
 
 
+def capped_step(columns: tuple[np.ndarray, ...], units: ItemColumns, cap: CapOf) -> DropStep:
+    """A bound as a `select_units` step; its int64 keys live only while it is set up (the
+    step keeps two int32 per unit)."""
+    return CappedBuckets(*bound_keys(columns, units.answer), units.rank, cap).run
+
+
 def select_units(
     units: ItemColumns, form: str, share: float, distinct: int, aspect: str = ""
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -329,8 +353,8 @@ def select_units(
     kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
     steps: list[tuple[int, DropStep]] = [
-        (REASONS.index(name), CappedBuckets(bucket, group, units.rank, cap).run)
-        for name, bucket, group, cap in bounds_for(units, form, share, distinct, aspect)
+        (REASONS.index(name), capped_step(columns, units, cap))
+        for name, columns, cap in bounds_for(units, form, share, distinct, aspect)
     ]
     # Per phrasing, and for the aspects listed in the table also per referent name
     # (counts: how many people differs from how many zebras, and the word is asked).

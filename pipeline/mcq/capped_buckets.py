@@ -42,8 +42,9 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     if total == 0:
         return NO_UNITS
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return offsets + np.arange(total)
+    offsets = np.repeat(starts - np.cumsum(lengths, dtype=starts.dtype) + lengths, lengths)
+    offsets += np.arange(total, dtype=offsets.dtype)
+    return offsets
 
 
 class CappedBuckets:
@@ -52,13 +53,24 @@ class CappedBuckets:
     def __init__(
         self, bucket: np.ndarray, group: np.ndarray, rank: np.ndarray, cap_of: CapOf
     ) -> None:
-        _, first, bucket_of = np.unique(bucket, return_index=True, return_inverse=True)
+        # One sort by (bucket, rank) numbers the buckets too (np.unique's would be a second
+        # sort, with three more int64 columns alive at once).
+        order = np.lexsort((rank, bucket))
+        in_order = bucket[order]
+        starts = np.empty(len(order), dtype=bool)
+        starts[:1] = True
+        np.not_equal(in_order[1:], in_order[:-1], out=starts[1:])
+        del in_order
+        first = order[starts]  # a unit of each bucket, in bucket order
         # int32 per unit (a cell has far fewer than 2**31): each select_units step keeps
         # these two for its whole run, five steps at once.
-        self.bucket_of = bucket_of.astype(np.int32)
-        self.order = np.lexsort((rank, self.bucket_of)).astype(np.int32)  # bucket, then rank
-        sizes = np.bincount(self.bucket_of)
-        self.start = np.cumsum(sizes) - sizes
+        self.bucket_of = np.empty(len(order), dtype=np.int32)
+        self.bucket_of[order] = np.cumsum(starts, dtype=np.int32) - 1
+        self.order = order.astype(np.int32)  # bucket, then rank
+        del order
+        sizes = np.bincount(self.bucket_of).astype(np.int32)
+        # int32 too, so that a run's per-unit temporaries (`_drop_beyond`) are int32.
+        self.start = np.cumsum(sizes, dtype=np.int32) - sizes
         self.end = self.start + sizes  # kept units lie in [start, end) of `order`
         self.count = sizes.copy()  # kept units per bucket
         _, group_of_bucket = np.unique(group[first], return_inverse=True)
@@ -112,10 +124,11 @@ class CappedBuckets:
         units = self.order[positions]
         alive = kept[units]
         lengths = ends - starts
-        running = np.cumsum(alive)  # kept units up to and including each position
+        running = np.cumsum(alive, dtype=np.int32)  # kept units up to each position
         first = np.cumsum(lengths) - lengths  # each segment's first place in `positions`
         place = running - np.repeat(running[first] - alive[first], lengths)  # 1-based, kept
-        cap = np.repeat(caps, lengths)
+        del running
+        cap = np.repeat(caps.astype(np.int32), lengths)  # over-cap buckets: cap < count
         stays = alive & (place <= cap)
         goes = units[alive & (place > cap)]
         kept[goes] = False

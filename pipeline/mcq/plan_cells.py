@@ -1,7 +1,7 @@
 """The balance plan as tasks (issue 21), so that no process holds every mcq item:
 
-1. one task per (aspect, form) "cell" reads that cell's row group from every partition's
-   unit file, decides it (`balance_plan.decide_cell`) and writes its actions, partition
+1. one task per (aspect, form) "cell" reads that cell's row group from each partition's
+   unit file that has one, decides it (`balance_plan.decide_cell`) and writes its actions, partition
    after partition, as one byte per item;
 2. one task per partition puts its slice of every cell's actions back in item order and
    writes the partition's plan file, which the balanced stage applies.
@@ -12,13 +12,11 @@ all items at once: each cell is decided on its own there too."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from pipeline.mcq.balance import PLAN_STAGE, UNITS_STAGE, to_columns
+from pipeline.mcq.balance import PLAN_STAGE, UNITS_SCHEMA, UNITS_STAGE, to_columns
 from pipeline.mcq.balance_plan import (
     OPEN_FORMS,
     ROW_COLUMN,
@@ -45,41 +43,50 @@ def cell_actions_file(layout: WorkLayout, cell: int) -> FsPath:
     return layout.stage_dir(CELLS_STAGE) / f"cell-{cell:05d}.actions"
 
 
-def unit_cells(layout: WorkLayout, num_partitions: int) -> list[str]:
-    """Every "aspect/form" with items in some partition, the largest first (its task starts
-    first: the cells differ a hundredfold in size), then by name (from the files' footers)."""
-    rows: Counter[str] = Counter()
+def unit_cells(layout: WorkLayout, num_partitions: int) -> dict[str, list[int]]:
+    """Every "aspect/form" with items in some partition and its item count in each
+    partition (from the files' footers, one open at a time): the largest cell first (its
+    task starts first: the cells differ a hundredfold in size), then by name."""
+    rows: dict[str, list[int]] = {}
     for part in range(num_partitions):
         units = parquet_file(units_file(layout, part))
         for index, cell in enumerate(cells_of(units)):
-            rows[cell] += units.metadata.row_group(index).num_rows
-    return sorted(rows, key=lambda cell: (-rows[cell], cell))
+            counts = rows.setdefault(cell, [0] * num_partitions)
+            counts[part] = units.metadata.row_group(index).num_rows
+    return dict(sorted(rows.items(), key=lambda item: (-sum(item[1]), item[0])))
 
 
 def read_cell(
-    units: list[pq.ParquetFile], cell: str, codes: dict[str, Codes]
-) -> tuple[ItemColumns, list[int]]:
-    """One cell's items from every partition's unit file (in partition, then item order),
-    and how many each partition has."""
-    columns, counts = [], []
-    for part_units in units:
-        cells = cells_of(part_units)
-        if cell not in cells:
-            counts.append(0)
+    layout: WorkLayout, cell: str, counts: list[int], codes: dict[str, Codes]
+) -> ItemColumns:
+    """One cell's items from the unit files of the partitions that have some (`counts`), in
+    partition, then item order. The columns are made once at their full size and filled
+    part by part (joining per-part copies held the cell twice), and each file is open only
+    while it is read: a parsed footer is about 0.5 MB, so the 140 of a 100K build held at
+    once cost 68 MB, more the more partitions."""
+    group: ItemColumns | None = None
+    start = 0
+    for part, count in enumerate(counts):
+        if not count:
             continue
-        table = part_units.read_row_group(cells.index(cell))
-        columns.append(to_columns(table, codes))
-        counts.append(table.num_rows)
-    return ItemColumns.concat(columns), counts
+        units = parquet_file(units_file(layout, part))
+        table = units.read_row_group(cells_of(units).index(cell), columns=UNITS_SCHEMA.names)
+        columns = to_columns(table, codes)
+        if group is None:
+            group = ItemColumns.empty_like(columns, sum(counts))
+        group.put(start, columns)
+        start += count
+    return ItemColumns.empty() if group is None else group
 
 
-def distinct_values(units: list[pq.ParquetFile], aspect: str) -> int:
+def distinct_values(layout: WorkLayout, num_partitions: int, aspect: str) -> int:
     """How many distinct answer values the aspect has over every form and partition."""
     values: set[str] = set()
-    for part_units in units:
-        for index, cell in enumerate(cells_of(part_units)):
+    for part in range(num_partitions):
+        units = parquet_file(units_file(layout, part))
+        for index, cell in enumerate(cells_of(units)):
             if cell.split("/")[0] == aspect:
-                column = part_units.read_row_group(index, columns=["value"]).column("value")
+                column = units.read_row_group(index, columns=["value"]).column("value")
                 values.update(column.unique().to_pylist())
     return len(values)
 
@@ -88,25 +95,24 @@ def plan_cell_task(
     layout: WorkLayout,
     index: int,
     cells: list[str],
-    num_partitions: int,
+    counts: list[list[int]],
     share: float,
     balance: bool,
 ) -> dict[str, Any]:
-    """Step 1, for cell `index`: its actions file; returns its counts and report."""
+    """Step 1, for cell `index` (`counts[index]`: its items per partition): its actions
+    file; returns its report."""
     cell = cells[index]
     aspect, form = cell.split("/")
     codes = {column: Codes() for column in TEXT_COLUMNS}
-    # Each unit file opened (its footer read) once per task, not once per read.
-    units = [parquet_file(units_file(layout, part)) for part in range(num_partitions)]
-    group, counts = read_cell(units, cell, codes)
+    group = read_cell(layout, cell, counts[index], codes)
     # Only an open form's bounds use the aspect's distinct values (balance_plan.bounds_for).
-    distinct = distinct_values(units, aspect) if form in OPEN_FORMS else 0
+    distinct = distinct_values(layout, len(counts[index]), aspect) if form in OPEN_FORMS else 0
     report = Report(codes)
     actions = decide_cell(group, codes, share, distinct, balance, report)
     path = cell_actions_file(layout, index)
     path.parent.mkdir()
     path.write_bytes(actions.tobytes())  # complete once the runner writes the marker
-    return {"cell": cell, "counts": counts, "report": report.fragment()}
+    return {"cell": cell, "report": report.fragment()}
 
 
 def partition_actions_task(
@@ -137,10 +143,10 @@ def plan_from_units(
     again (each finished task is reused) and a finished plan is not redone."""
     report_file = layout.root / "balance_report.json"
     if not report_file.exists():
-        cells = unit_cells(layout, num_partitions)
-        args = (cells, num_partitions, share, balance)
+        by_cell = unit_cells(layout, num_partitions)
+        cells, counts = list(by_cell), list(by_cell.values())
+        args = (cells, counts, share, balance)
         decided = runner.map_resumable(CELLS_STAGE, plan_cell_task, layout, len(cells), args)
-        counts = [result["counts"] for result in decided]
         runner.map_resumable(
             ACTIONS_STAGE, partition_actions_task, layout, num_partitions, (cells, counts)
         )
