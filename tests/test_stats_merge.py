@@ -4,7 +4,7 @@ by file, and the sum is the counts of all the scenes at once, however they are s
 
 from __future__ import annotations
 
-from pipeline.facts.stats import scene_stats
+from pipeline.facts.stats import Stats, scene_stats
 from pipeline.facts.stats_stage import (
     global_stats_file,
     merge_stats_task,
@@ -48,3 +48,22 @@ def test_pair_counts_keep_only_asked_predicates(real_scenes) -> None:
     assert annotated - asked, "the sample annotates predicates that are never asked"
     kept = {key.rsplit("|", 1)[1] for key in pairs}
     assert kept and kept <= asked
+
+
+def test_pair_predicates_per_name_pair_from_the_compact_index():
+    """Stats keeps the pair counts as one flat tuple per name pair (it lives in every
+    worker for the whole build): the look-up gives each pair's own predicates and counts,
+    whichever order the file lists them in, and nothing for a pair never annotated."""
+    counts = {
+        "man|horse|riding": 7,
+        "man|hat|wearing": 3,
+        "man|horse|feeding": 2,
+        "horse|man|carrying": 1,
+        "woman|horse|riding": 4,
+    }
+    stats = Stats({"pair_predicates": counts})
+    assert stats.pair_predicates("man", "horse") == {"riding": 7, "feeding": 2}
+    assert stats.pair_predicates("horse", "man") == {"carrying": 1}
+    assert stats.pair_predicates("woman", "horse") == {"riding": 4}
+    assert stats.pair_predicates("man", "dog") == {} == stats.pair_predicates("hat", "man")
+    assert "pair_predicates" not in stats.data  # parsed once, not held twice

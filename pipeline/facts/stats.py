@@ -12,6 +12,8 @@ from pipeline.facts.referents import live_objects
 from pipeline.registry import registry
 from pipeline.tables import load_table
 
+# The stats file's tables that `Stats` looks up as they are (the others become indexes).
+RAW_LOOKUPS = ("name_values", "category_images", "name_images")
 # Pseudo-counts of the aspect-wide frequency in a name's (or category's) own frequency.
 PRIOR_WEIGHT = 5.0
 
@@ -71,7 +73,8 @@ class Stats:
     """Read access to merged statistics, with deterministic tie-breaking by name."""
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
+        # Only what the look-ups below read stays; the rest is parsed into the indexes.
+        self.data = {key: data[key] for key in RAW_LOOKUPS if key in data}
         self._values: dict[tuple[str, str], list[str]] = {}
         self._value_totals: Counter = Counter()  # (aspect, value) over every name
         self._name_totals: Counter = Counter()  # (aspect, name) over every value
@@ -91,10 +94,7 @@ class Stats:
         self._aspect_totals: Counter = Counter()
         for (aspect, _), n in self._value_totals.items():
             self._aspect_totals[aspect] += n
-        self._pairs: dict[tuple[str, str], dict[str, int]] = {}
-        for key, n in data.get("pair_predicates", {}).items():
-            subject, obj, predicate = key.split("|", 2)
-            self._pairs.setdefault((subject, obj), {})[predicate] = n
+        self._pairs = _pair_index(data.get("pair_predicates", {}))
         self._counts: Counter = Counter()  # (category, n); "" is every category's zero
         for key, n in data.get("category_counts", {}).items():
             category, count = key.rsplit("|", 1)
@@ -164,7 +164,22 @@ class Stats:
 
     def pair_predicates(self, subject: str, obj: str) -> dict[str, int]:
         """Predicates annotated anywhere between objects of these two names."""
-        return self._pairs.get((subject, obj), {})
+        found = self._pairs.get(f"{subject}|{obj}")
+        return dict(zip(found[::2], found[1::2], strict=True)) if found else {}
+
+
+def _pair_index(counts: dict[str, int]) -> dict[str, tuple]:
+    """ "subject|object|predicate" counts -> "subject|object": (predicate, count, ...). Every
+    worker holds this for the whole build and it grows with the input (84K counts at 100K
+    images): a dict per name pair, keyed by a tuple of two new strings, took 28 MB there;
+    one flat tuple per pair, with one string object per predicate, takes about a third."""
+    grouped: dict[str, list] = {}
+    predicates: dict[str, str] = {}
+    for key, n in counts.items():
+        subject, obj, predicate = key.split("|", 2)
+        flat = grouped.setdefault(f"{subject}|{obj}", [])
+        flat += (predicates.setdefault(predicate, predicate), n)
+    return {pair: tuple(flat) for pair, flat in grouped.items()}
 
 
 def _smoothed(seen: float, total: float, overall: float) -> float:
