@@ -1,8 +1,8 @@
 """The balance plan as tasks (issue 21), so that no process holds every mcq item:
 
 1. one task per (aspect, form) "cell" reads that cell's row group from each partition's
-   unit file that has one, decides it (`balance_plan.decide_cell`) and writes its actions, partition
-   after partition, as one byte per item;
+   unit file that has one, decides it (`balance_plan.decide_cell`) and writes its actions,
+   partition after partition, as one byte per item;
 2. one task per partition puts its slice of every cell's actions back in item order and
    writes the partition's plan file, which the balanced stage applies.
 
