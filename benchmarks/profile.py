@@ -25,7 +25,8 @@ from typing import Any
 
 import psutil
 
-from benchmarks.run import DEFAULT_DATA, ensure_inputs
+from benchmarks.run import DEFAULT_DATA, ensure_inputs, generated_build_options
+from benchmarks.task_memory import resident_mb
 
 
 class StageMemory(threading.Thread):
@@ -73,14 +74,6 @@ def process_role(proc: psutil.Process) -> str:
         if marker in cmdline:
             return role
     return cmdline[:60] or "unknown"
-
-
-def own_peak_mb() -> float:
-    """This process's own high-water mark (VmHWM): the driver alone, without children."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _wrap(
@@ -132,7 +125,8 @@ def stage_times(
     times["total"] = total
     peaks = {k: round(v / 2**20, 1) for k, v in memory.peaks.items()}
     drivers = {k: round(v / 2**20, 1) for k, v in memory.driver_peaks.items()}
-    processes = {"driver (own high-water mark)": round(own_peak_mb(), 1)}
+    _, own_peak = resident_mb()  # the driver alone, without children
+    processes = {"driver (own high-water mark)": round(own_peak, 1)}
     for pid, (role, peak) in sorted(memory.children.items()):
         processes[f"{role} {pid}"] = round(peak / 2**20, 1)
     return {k: round(v, 2) for k, v in times.items()}, peaks, drivers, processes
@@ -149,18 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the stage times here")
     args = ap.parse_args(argv)
 
-    from pipeline.config import BuildOptions
-
     gen, _ = ensure_inputs(args.images, args.seed, args.data_dir)
     with tempfile.TemporaryDirectory(prefix="msg-profile-") as tmp:
-        options = BuildOptions(
-            coco_instances=[gen.coco_instances],
-            coco_captions=[gen.coco_captions],
-            vg_dir=gen.vg_dir,
-            out=Path(tmp) / "out",
-            workers=args.workers,
-            quiet=True,
-        )
+        options = generated_build_options(gen, Path(tmp) / "out", args.workers)
         profile = cProfile.Profile() if args.cprofile else None
         times, peaks, drivers, processes = stage_times(options, profile)
     width = max(map(len, times))

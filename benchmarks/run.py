@@ -100,6 +100,21 @@ def ensure_inputs(images: int, seed: int, data_dir: Path) -> tuple[Generated, fl
     return result, time.monotonic() - started
 
 
+def generated_build_options(gen: Generated, out: Path, workers: int) -> Any:
+    """The BuildOptions of a quiet in-process build of generated inputs (profile,
+    task_memory); the runner's own builds pass the same files as `msg build` flags."""
+    from pipeline.config import BuildOptions  # the runner itself builds in subprocesses
+
+    return BuildOptions(
+        coco_instances=[gen.coco_instances],
+        coco_captions=[gen.coco_captions],
+        vg_dir=gen.vg_dir,
+        out=out,
+        workers=workers,
+        quiet=True,
+    )
+
+
 def input_files(gen: Generated) -> list[Path]:
     names = ("image_data.json", "objects.json", "attributes.json", "relationships.json")
     return [gen.coco_instances, gen.coco_captions, *(gen.vg_dir / n for n in names)]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import DEFAULT_DATA, ensure_inputs
+from benchmarks.run import DEFAULT_DATA, ensure_inputs, generated_build_options
 
 STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -87,22 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from pipeline.build import run_build
-    from pipeline.config import BuildOptions
     from pipeline.progress import Progress
 
     gen, _ = ensure_inputs(args.images, args.seed, args.data_dir)
     probe = TaskMemory()
     probe.install()
     with tempfile.TemporaryDirectory(prefix="msg-task-memory-") as tmp:
-        options = BuildOptions(
-            coco_instances=[gen.coco_instances],
-            coco_captions=[gen.coco_captions],
-            vg_dir=gen.vg_dir,
-            out=Path(tmp) / "out",
-            workers=1,
-            quiet=True,
-        )
-        run_build(options, Progress(quiet=True))
+        run_build(generated_build_options(gen, Path(tmp) / "out", 1), Progress(quiet=True))
     _, whole = resident_mb()  # since the last reset: what the driver steps after it held
     print(f"{'stage':<22} {'peak MB':>8} {'rise MB':>8} {'tasks':>6} {'seconds':>8}")
     for stage, row in probe.stages.items():
