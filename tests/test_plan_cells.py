@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -15,7 +16,9 @@ from pipeline.mcq.balance_plan import (
     DROP,
     ROW_COLUMN,
     TEXT_COLUMNS,
+    CellFiller,
     Codes,
+    ItemColumns,
     cells_of,
     write_units_by_cell,
 )
@@ -134,3 +137,40 @@ def test_read_cell_fills_the_cell_in_partition_order_where_a_partition_lacks_it(
             names = codes["answer" if column.startswith("offered") else column].names
             assert [names[c] for c in getattr(group, column)] == [u[column] for u in expected]
     assert len(plan_cells.read_cell(layout, "color/nothing", [0] * (PARTS + 1), codes)) == 0
+
+
+def _part(size: int, **values: list[int]) -> ItemColumns:
+    """`size` entries: the given fields' values, 7 in every other field."""
+    fields = ItemColumns.__dataclass_fields__
+    return ItemColumns(**{f: np.array(values.get(f, [7] * size), dtype=np.int32) for f in fields})
+
+
+def test_cell_filler_holds_a_column_with_one_value_throughout_as_that_value():
+    """aspect: 7 in every part (one value, no memory per entry); name: one value per part
+    but not the same one; value: one value in the first part only; rank: varies from the
+    start. Every column reads back as the parts one after another."""
+    parts = [
+        _part(3, name=[1, 1, 1], value=[5, 5, 5], rank=[0, 1, 2]),
+        _part(2, name=[2, 2], value=[5, 6], rank=[3, 4]),
+        _part(1, name=[2], value=[6], rank=[5]),
+    ]
+    filler = CellFiller(6)
+    for part in parts:
+        filler.put(part)
+    cell = filler.columns()
+    for field in ItemColumns.__dataclass_fields__:
+        expected = np.concatenate([getattr(part, field) for part in parts])
+        assert getattr(cell, field).tolist() == expected.tolist(), field
+        assert getattr(cell, field).dtype == np.int32
+    assert cell.aspect.strides == (0,) and not cell.aspect.flags.writeable
+    for field in ("name", "value", "rank"):
+        assert getattr(cell, field).strides == (4,), field
+    assert cell.take(np.array([5, 0])).aspect.tolist() == [7, 7]
+
+
+def test_cell_filler_refuses_a_cell_not_filled_to_its_size():
+    filler = CellFiller(4)
+    filler.put(_part(3))
+    with pytest.raises(ValueError, match="3 of its 4"):
+        filler.columns()
+    assert len(CellFiller(0).columns()) == 0

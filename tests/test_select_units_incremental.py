@@ -32,11 +32,17 @@ def cap_every_group(kept, bucket, group, rank, cap_of) -> bool:
     return bp._drop_beyond_caps(kept, idx, inverse, sizes, caps, rank)
 
 
+def bucket_and_group(columns: tuple[np.ndarray, ...], answer: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A bound's bucket and group key per unit, as the reference loop takes them."""
+    bucket, per_group = bp.bound_keys(columns, answer)
+    return bucket, bucket // per_group
+
+
 def select_every_unit(units: bp.ItemColumns, form: str, share: float, distinct: int, aspect: str):
     kept = np.ones(len(units), dtype=bool)
     reason = np.full(len(kept), -1, dtype=np.int8)
     bounds = [
-        (name, *bp.bound_keys(columns, units.answer), cap)
+        (name, *bucket_and_group(columns, units.answer), cap)
         for name, columns, cap in bp.bounds_for(units, form, share, distinct, aspect)
     ]
     while True:
@@ -118,7 +124,7 @@ def test_the_inputs_cascade() -> None:
     units = random_units(0, "yes_no")
     rounds = 0
     steps = [
-        (name, *bp.bound_keys(columns, units.answer), cap)
+        (name, *bucket_and_group(columns, units.answer), cap)
         for name, columns, cap in bp.bounds_for(units, "yes_no", 0.5, 0, "color")
     ]
     kept = np.ones(len(units), dtype=bool)

@@ -48,32 +48,35 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 
 class CappedBuckets:
-    """A bound over `bucket` = (group, answer) codes per unit: a bucket lies in one group."""
+    """A bound over `bucket` codes per unit, `per_group` consecutive codes to a group (a
+    bucket is a group's answer: its group is bucket // per_group)."""
 
-    def __init__(
-        self, bucket: np.ndarray, group: np.ndarray, rank: np.ndarray, cap_of: CapOf
-    ) -> None:
+    def __init__(self, bucket: np.ndarray, per_group: int, rank: np.ndarray, cap_of: CapOf) -> None:
         # One sort by (bucket, rank) numbers the buckets too (np.unique's would be a second
-        # sort, with three more int64 columns alive at once).
+        # sort, with three more int64 columns alive at once). Each int64 temporary goes as
+        # soon as it has served: the largest cell at 100K images has 900K units.
         order = np.lexsort((rank, bucket))
-        in_order = bucket[order]
-        starts = np.empty(len(order), dtype=bool)
-        starts[:1] = True
-        np.not_equal(in_order[1:], in_order[:-1], out=starts[1:])
-        del in_order
-        first = order[starts]  # a unit of each bucket, in bucket order
         # int32 per unit (a cell has far fewer than 2**31): each select_units step keeps
         # these two for its whole run, five steps at once.
-        self.bucket_of = np.empty(len(order), dtype=np.int32)
-        self.bucket_of[order] = np.cumsum(starts, dtype=np.int32) - 1
         self.order = order.astype(np.int32)  # bucket, then rank
         del order
+        in_order = bucket[self.order]
+        starts = np.empty(len(in_order), dtype=bool)
+        starts[:1] = True
+        np.not_equal(in_order[1:], in_order[:-1], out=starts[1:])
+        group_of_first = in_order[starts] // per_group  # each bucket's group, in bucket order
+        del in_order
+        numbers = np.cumsum(starts, dtype=np.int32)
+        numbers -= 1
+        self.bucket_of = np.empty(len(numbers), dtype=np.int32)
+        self.bucket_of[self.order] = numbers
+        del numbers, starts
         sizes = np.bincount(self.bucket_of).astype(np.int32)
         # int32 too, so that a run's per-unit temporaries (`_drop_beyond`) are int32.
         self.start = np.cumsum(sizes, dtype=np.int32) - sizes
         self.end = self.start + sizes  # kept units lie in [start, end) of `order`
         self.count = sizes.copy()  # kept units per bucket
-        _, group_of_bucket = np.unique(group[first], return_inverse=True)
+        _, group_of_bucket = np.unique(group_of_first, return_inverse=True)
         self.group_of_bucket = group_of_bucket.astype(np.int64)
         # Buckets by group (in bucket order within one), and where each group's run starts.
         self.buckets_by_group = np.argsort(self.group_of_bucket, kind="stable")

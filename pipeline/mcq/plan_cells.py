@@ -21,6 +21,7 @@ from pipeline.mcq.balance_plan import (
     OPEN_FORMS,
     ROW_COLUMN,
     TEXT_COLUMNS,
+    CellFiller,
     Codes,
     ItemColumns,
     Report,
@@ -61,22 +62,18 @@ def read_cell(
 ) -> ItemColumns:
     """One cell's items from the unit files of the partitions that have some (`counts`), in
     partition, then item order. The columns are made once at their full size and filled
-    part by part (joining per-part copies held the cell twice), and each file is open only
+    part by part (joining per-part copies held the cell twice; a column with one value
+    throughout is held as that value, `CellFiller`), and each file is open only
     while it is read: a parsed footer is about 0.5 MB, so the 140 of a 100K build held at
     once cost 68 MB, more the more partitions."""
-    group: ItemColumns | None = None
-    start = 0
+    cell_columns = CellFiller(sum(counts))
     for part, count in enumerate(counts):
         if not count:
             continue
         units = parquet_file(units_file(layout, part))
         table = units.read_row_group(cells_of(units).index(cell), columns=UNITS_SCHEMA.names)
-        columns = to_columns(table, codes)
-        if group is None:
-            group = ItemColumns.empty_like(columns, sum(counts))
-        group.put(start, columns)
-        start += count
-    return ItemColumns.empty() if group is None else group
+        cell_columns.put(to_columns(table, codes))
+    return cell_columns.columns()
 
 
 def distinct_values(layout: WorkLayout, num_partitions: int, aspect: str) -> int:
