@@ -43,10 +43,12 @@ def run_items_stage(
 ) -> dict[str, Any]:
     skipped: Counter = Counter()
     counts: Counter = Counter()
-    scenes = (
-        scene
-        for scene in read_scenes(layout, part)
-        if image_side(scene["scene_id"], options.tuning_fraction) == side
+    scenes = iter(
+        read_scenes(
+            layout,
+            part,
+            keep=lambda scene_id: image_side(scene_id, options.tuning_fraction) == side,
+        )
     )
 
     def records(chunk: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,10 +5,13 @@ whose marker exists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from pipeline import arrow_schemas
 from pipeline.ingest.split import read_categories, read_partition
@@ -84,9 +87,46 @@ def scene_rows_file(layout: WorkLayout, part: int) -> FsPath:
     return layout.part_file("scenes", part, ".rows.jsonl")
 
 
-def read_scenes(layout: WorkLayout, part: int) -> list[dict[str, Any]]:
-    """One partition's scenes, as `pq.read_table(...).to_pylist()` would give them."""
-    return read_jsonl(scene_rows_file(layout, part))
+def read_scenes(
+    layout: WorkLayout, part: int, keep: Callable[[str], bool] | None = None
+) -> list[dict[str, Any]]:
+    """One partition's scenes, as `pq.read_table(...).to_pylist()` would give them; with
+    `keep`, those whose id it keeps. A row is parsed only if kept: an item stage keeps one
+    side's images, and the conv stage about one in five."""
+    if keep is None:
+        return read_jsonl(scene_rows_file(layout, part))
+    scenes = []
+    with scene_rows_file(layout, part).open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            scene_id = _leading_scene_id(line)
+            if scene_id is not None and not keep(scene_id):
+                continue
+            scene = orjson.loads(line)
+            if scene_id is None and not keep(scene["scene_id"]):
+                continue
+            if scene_id is not None and scene["scene_id"] != scene_id:
+                raise ValueError(f"{scene_rows_file(layout, part)}: row of {scene_id!r} misread")
+            scenes.append(scene)
+    return scenes
+
+
+# Scene rows are written in the scene schema's order, scene_id first.
+_ID_PREFIX = b'{"scene_id":'
+
+
+def _leading_scene_id(line: bytes) -> str | None:
+    """The id a scene row starts with, read without parsing the row; None where the row
+    does not start with a plain string id (then the caller parses the whole row)."""
+    if not line.startswith(_ID_PREFIX):
+        return None
+    end = line.find(b'",', len(_ID_PREFIX))  # a quote inside the id is escaped: \"
+    try:
+        scene_id = orjson.loads(line[len(_ID_PREFIX) : end + 1])
+    except orjson.JSONDecodeError:
+        return None
+    return scene_id if isinstance(scene_id, str) else None
 
 
 def load_result(layout: WorkLayout, stage: str, part: int) -> dict[str, Any] | None:

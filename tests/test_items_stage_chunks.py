@@ -16,7 +16,7 @@ from pipeline.config import BuildOptions
 from pipeline.mcq.balance import UnitColumns
 from pipeline.parquet_io import parquet_file, read_table, write_jsonl
 from pipeline.sides import EVALUATION
-from pipeline.stages import WorkLayout, scene_rows_file
+from pipeline.stages import WorkLayout, read_scenes, scene_rows_file
 from pipeline.storage import location
 
 SCHEMA = pa.schema([("id", pa.string()), ("scene_id", pa.string()), ("n", pa.int64())])
@@ -130,3 +130,30 @@ def test_small_chunks_publish_what_the_default_chunks_do(demo_build, demo_inputs
         expected = sorted((demo_build / "data" / config).glob("*.parquet"))
         assert [p.name for p in made] == [p.name for p in expected]
         assert all(a.read_bytes() == b.read_bytes() for a, b in zip(made, expected, strict=True))
+
+
+def test_read_scenes_of_one_side_parses_only_the_rows_it_keeps(tmp_path):
+    """The ids read off the rows' starts pick the same scenes as parsing every row: plain
+    ids, ids with an escaped quote, comma or backslash, a row whose id is not its first key.
+    A row not kept is never parsed (a broken one after its id does not stop the read)."""
+    layout = WorkLayout(location(tmp_path))
+    ids = ["coco/1", 'vg/2",x', "vg/3\\", "coco/4,5", "vg/6"]
+    scenes = [
+        {"scene_id": sid, "n": i, "nested": {"scene_id": "other"}} for i, sid in enumerate(ids)
+    ]
+    write_jsonl(scene_rows_file(layout, 0), scenes, sort_keys=False)
+    with scene_rows_file(layout, 0).open("ab") as handle:
+        handle.write(b'{"n": 7, "scene_id": "coco/7"}\n')  # id not first: parsed, then kept
+        handle.write(b'{"scene_id":"vg/8", broken\n')  # not kept: never parsed
+    everything = [*scenes, {"n": 7, "scene_id": "coco/7"}]
+
+    def keep(scene_id: str) -> bool:
+        return not scene_id.startswith("vg/")
+
+    assert read_scenes(layout, 0, keep) == [s for s in everything if keep(s["scene_id"])]
+    assert [s["scene_id"] for s in read_scenes(layout, 0, lambda sid: sid != "vg/8")] == [
+        *ids,
+        "coco/7",
+    ]
+    with pytest.raises(ValueError):  # the broken row, once kept, is parsed
+        read_scenes(layout, 0, lambda sid: True)
