@@ -110,10 +110,13 @@ def _pairs_sample(pool: list[Distractor], k: int, rng: random.Random) -> list[Di
     return [pool[i] for _, i in keyed[:k]]
 
 
-@pytest.mark.parametrize("weights", [[0.0, 1e-12, 0.5, 3.0], [0.5, 3.0, float("nan")]])
+@pytest.mark.parametrize(
+    "weights", [[0.0, 1e-12, 0.5, 3.0], [0.0, 1e-12], [0.5, 3.0, float("nan")]]
+)
 def test_weighted_sample_matches_sorted_pairs(weights: list[float]) -> None:
-    """Tiny weights make equal keys (0.0), NaN weights NaN keys: both ordered as the
-    sorted (key, index) pairs order them, and the generator ends in the same state."""
+    """Tiny weights make equal keys (0.0; only tiny ones: the largest keys tie), NaN
+    weights NaN keys: both ordered as the sorted (key, index) pairs order them, and the
+    generator ends in the same state."""
     rng = random.Random(5)
     for n in (1, 7, 60):
         pool = [Distractor(option=str(i), source="s", weight=rng.choice(weights))

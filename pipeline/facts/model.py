@@ -102,6 +102,8 @@ def _top_indices(keys: list[float], k: int, nan: bool) -> list[int]:
     if nan:
         keyed = sorted(((key, i) for i, key in enumerate(keys)), reverse=True)
         return [i for _, i in keyed[:k]]
+    if k == 1 and keys:  # most draws want one: max meets the higher of equal keys first
+        return [max(range(len(keys) - 1, -1, -1), key=keys.__getitem__)]
     return sorted(range(len(keys) - 1, -1, -1), key=keys.__getitem__, reverse=True)[:k]
 
 
