@@ -139,6 +139,30 @@ def test_read_cell_fills_the_cell_in_partition_order_where_a_partition_lacks_it(
     assert len(plan_cells.read_cell(layout, "color/nothing", [0] * (PARTS + 1), codes)) == 0
 
 
+class RecordingRunner(StageRunner):
+    """The synchronous runner, remembering the arguments each stage's tasks were given."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.args: dict[str, tuple] = {}
+
+    def map_resumable(self, stage, fn, layout, count, args):
+        self.args[stage] = args
+        return super().map_resumable(stage, fn, layout, count, args)
+
+
+def test_plan_tasks_get_their_cells_from_a_file_not_from_their_arguments(layout):
+    """Every task of both steps used to be given every cell's count per partition (140
+    partitions: 174 tasks of 4,760 counts, held by the driver); the counts are in one file
+    now, and a task's arguments do not grow with the partitions."""
+    write_partitions(layout, mixed_rows())
+    runner = RecordingRunner()
+    plan_cells.plan_from_units(layout, PARTS, 0.5, True, runner)
+    assert runner.args == {plan_cells.CELLS_STAGE: (0.5, True), plan_cells.ACTIONS_STAGE: ()}
+    cells, counts = plan_cells.read_cells(layout)
+    assert dict(zip(cells, counts, strict=True)) == plan_cells.unit_cells(layout, PARTS)
+
+
 def _part(size: int, **values: list[int]) -> ItemColumns:
     """`size` entries: the given fields' values, 7 in every other field."""
     fields = ItemColumns.__dataclass_fields__

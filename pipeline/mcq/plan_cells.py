@@ -6,9 +6,11 @@
 2. one task per partition puts its slice of every cell's actions back in item order and
    writes the partition's plan file, which the balanced stage applies.
 
-A task holds the largest cell's columns at most; the driver holds the cell list and, per
-cell, its item count per partition. The result is the one `balance_plan.plan` gives over
-all items at once: each cell is decided on its own there too."""
+A task holds the largest cell's columns at most. The driver writes the cell list with each
+cell's item count per partition to a file the tasks read (`cells_file`): passed to every
+task, it made the graph grow with the square of the partitions (140 partitions: 174 tasks
+of 4,760 counts each, and 30 MB the driver kept). The result is the one `balance_plan.plan`
+gives over all items at once: each cell is decided on its own there too."""
 
 from __future__ import annotations
 
@@ -42,6 +44,17 @@ def units_file(layout: WorkLayout, part: int) -> FsPath:
 
 def cell_actions_file(layout: WorkLayout, cell: int) -> FsPath:
     return layout.stage_dir(CELLS_STAGE) / f"cell-{cell:05d}.actions"
+
+
+def cells_file(layout: WorkLayout) -> FsPath:
+    """`unit_cells` as [[cell, counts], ...], for the plan's tasks."""
+    return layout.root / "balance_cells.json"
+
+
+def read_cells(layout: WorkLayout) -> tuple[list[str], list[list[int]]]:
+    """The cells, largest first, and each one's item count per partition."""
+    pairs = read_json_file(cells_file(layout))
+    return [cell for cell, _ in pairs], [counts for _, counts in pairs]
 
 
 def unit_cells(layout: WorkLayout, num_partitions: int) -> dict[str, list[int]]:
@@ -88,16 +101,9 @@ def distinct_values(layout: WorkLayout, num_partitions: int, aspect: str) -> int
     return len(values)
 
 
-def plan_cell_task(
-    layout: WorkLayout,
-    index: int,
-    cells: list[str],
-    counts: list[list[int]],
-    share: float,
-    balance: bool,
-) -> dict[str, Any]:
-    """Step 1, for cell `index` (`counts[index]`: its items per partition): its actions
-    file; returns its report."""
+def plan_cell_task(layout: WorkLayout, index: int, share: float, balance: bool) -> dict[str, Any]:
+    """Step 1, for cell `index` of `cells_file`: its actions file; returns its report."""
+    cells, counts = read_cells(layout)
     cell = cells[index]
     aspect, form = cell.split("/")
     codes = {column: Codes() for column in TEXT_COLUMNS}
@@ -112,11 +118,10 @@ def plan_cell_task(
     return {"cell": cell, "report": report.fragment()}
 
 
-def partition_actions_task(
-    layout: WorkLayout, part: int, cells: list[str], counts: list[list[int]]
-) -> dict[str, Any]:
+def partition_actions_task(layout: WorkLayout, part: int) -> dict[str, Any]:
     """Step 2, for partition `part`: its slice of each cell's actions, back in item order,
-    as the plan file the balanced stage reads. `counts[cell][part]`: items per partition."""
+    as the plan file the balanced stage reads (`cells_file`: items per cell and partition)."""
+    cells, counts = read_cells(layout)
     units = parquet_file(units_file(layout, part))
     rows = units.read(columns=[ROW_COLUMN]).column(ROW_COLUMN).to_numpy()
     pieces = []
@@ -140,13 +145,11 @@ def plan_from_units(
     again (each finished task is reused) and a finished plan is not redone."""
     report_file = layout.root / "balance_report.json"
     if not report_file.exists():
-        by_cell = unit_cells(layout, num_partitions)
-        cells, counts = list(by_cell), list(by_cell.values())
-        args = (cells, counts, share, balance)
+        cells = unit_cells(layout, num_partitions)
+        write_json(cells_file(layout), list(cells.items()))
+        args = (share, balance)
         decided = runner.map_resumable(CELLS_STAGE, plan_cell_task, layout, len(cells), args)
-        runner.map_resumable(
-            ACTIONS_STAGE, partition_actions_task, layout, num_partitions, (cells, counts)
-        )
+        runner.map_resumable(ACTIONS_STAGE, partition_actions_task, layout, num_partitions, ())
         report = Report({})
         for result in decided:
             report.absorb(result["report"])
