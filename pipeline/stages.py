@@ -104,9 +104,10 @@ def read_scenes(
             if scene_id is not None and not keep(scene_id):
                 continue
             scene = orjson.loads(line)
-            if scene_id is None and not keep(scene["scene_id"]):
-                continue
-            if scene_id is not None and scene["scene_id"] != scene_id:
+            if scene_id is None:  # kept or not: known once parsed
+                if not keep(scene["scene_id"]):
+                    continue
+            elif scene["scene_id"] != scene_id:
                 raise ValueError(f"{scene_rows_file(layout, part)}: row of {scene_id!r} misread")
             scenes.append(scene)
     return scenes

@@ -152,7 +152,7 @@ class CellFiller:
             values = getattr(part, name)
             if name not in self.full:
                 one = self.constant.setdefault(name, values[:1])
-                if values[0] == one[0] and (values == one[0]).all():
+                if (values == one[0]).all():
                     continue
                 self.full[name] = np.empty(self.size, dtype=values.dtype)
                 self.full[name][:start] = self.constant.pop(name)[0]
