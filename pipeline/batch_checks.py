@@ -7,7 +7,8 @@ schemas in step), one walk over the dicts checks their keys (`required`,
 `additionalProperties`), and the value rules (enum, const, pattern, bounds, lengths,
 uniqueness, conditionals, nulls) are checked on the Arrow columns with pyarrow.compute.
 
-The checks are read from the JSON Schema itself: each keyword has a handler in KEYWORDS, and
+Scenes (published too) and both item kinds are checked this way. The checks are read from
+the JSON Schema itself, its local `$ref`s inlined: each keyword has a handler in KEYWORDS, and
 a keyword without one stops the import (UnsupportedSchema), so an edit of the schema cannot
 slip past the build. `msg validate` still checks every published record with jsonschema.
 
@@ -34,7 +35,11 @@ from pipeline.schema_files import record_schema
 from pipeline.validation import SchemaViolation, is_valid, problems
 
 # The record kinds the build checks this way, and the Arrow schema each is written with.
-ARROW_SCHEMAS = {"mcq": arrow_schemas.MCQ, "conv": arrow_schemas.CONV}
+ARROW_SCHEMAS = {
+    "scene": arrow_schemas.SCENE,
+    "mcq": arrow_schemas.MCQ,
+    "conv": arrow_schemas.CONV,
+}
 
 # Keywords that only document the schema.
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
@@ -539,9 +544,36 @@ def _may_have_place_problem(values: list[Any], depth: int, place: Place) -> bool
 
 
 # -- the batch ------------------------------------------------------------------------------
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each local reference ("#/$defs/name") replaced by its definition and
+    `$defs` dropped: the column checks follow the nesting of the Arrow columns, which a
+    reference hides. A reference elsewhere, a cycle, or a sibling keyword that the
+    definition also states is UnsupportedSchema (nothing is checked differently)."""
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [inline(v, seen) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if ref is None:
+            return {k: inline(v, seen) for k, v in node.items() if k != "$defs"}
+        name = ref.removeprefix("#/$defs/")
+        if name == ref or name not in defs or name in seen:
+            raise UnsupportedSchema(f"$ref {ref!r}: only a non-recursive #/$defs/ entry")
+        target = inline(defs[name], (*seen, name))
+        rest = {k: inline(v, seen) for k, v in node.items() if k != "$ref"}
+        if set(rest) & set(target):
+            raise UnsupportedSchema(f"$ref {ref!r}: {sorted(set(rest) & set(target))} twice")
+        return {**target, **rest}
+
+    return inline(schema, ())
+
+
 @cache
 def _plan(kind: str) -> tuple[dict[str, Any], Keys]:
-    schema = record_schema(kind)
+    schema = inline_refs(record_schema(kind))
     check_supported(schema, pa.struct(list(ARROW_SCHEMAS[kind])), "")
     return schema, keys_of(schema)
 
@@ -569,7 +601,7 @@ def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema
         raise _violation(kind, rows, *_first(found))
     for row in rows:  # what the schema cannot state (pipeline/record_rules.py)
         if broken := rule_errors(kind, row):
-            record = row.get("id", "?")
+            record = _record_name(row)
             raise SchemaViolation(
                 f"{kind} record {record} is invalid: {broken[0]} (caught by rule)"
             )
@@ -611,8 +643,13 @@ def _violation(kind: str, rows: list[dict[str, Any]], index: int, rule: str) -> 
     found = problems(kind, record)
     message = found[0] if found else "jsonschema accepts it: the batch check is wrong"
     return SchemaViolation(
-        f"{kind} record {record.get('id', '?')} is invalid: {message} (caught by {rule})"
+        f"{kind} record {_record_name(record)} is invalid: {message} (caught by {rule})"
     )
+
+
+def _record_name(record: dict[str, Any]) -> str:
+    """Items are named by `id`, scenes by `scene_id`."""
+    return str(record.get("id", record.get("scene_id", "?")))
 
 
 for _kind in ARROW_SCHEMAS:  # fail at import, not in the middle of a build

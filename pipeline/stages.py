@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 
 from pipeline import arrow_schemas
+from pipeline.batch_checks import checked_table
 from pipeline.ingest.split import read_categories, read_partition
 from pipeline.jsonstream import load_small_json
 from pipeline.ledger import Ledger
 from pipeline.normalize import Vocabulary
-from pipeline.parquet_io import read_json_file, read_jsonl, write_jsonl, write_table
+from pipeline.parquet_io import read_json_file, read_jsonl, write_arrow, write_jsonl
 from pipeline.scenes import SceneContext, build_scenes
 from pipeline.storage import FsPath, location
 
@@ -71,7 +72,9 @@ def scene_stage(layout: WorkLayout, part: int, side: SideFiles) -> dict[str, Any
     ctx = scene_context(str(layout.split), side)
     ledger = Ledger()
     scenes = build_scenes(list(read_partition(layout.split, part)), ctx, ledger)
-    table = write_table(layout.part_file("scenes", part, ".parquet"), scenes, arrow_schemas.SCENE)
+    # Checked against schemas/scene.schema.json like the items: scenes are published too.
+    table = checked_table("scene", scenes, arrow_schemas.SCENE)
+    write_arrow(layout.part_file("scenes", part, ".parquet"), table)
     # The later stages read these rows as JSON lines: the same dicts Parquet gives back
     # (written from the table, in its key order), at a quarter of the cost of to_pylist.
     write_jsonl(scene_rows_file(layout, part), table.to_pylist(), sort_keys=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import build_sample
+from conftest import build_sample, read_scenes
 
 from pipeline import arrow_schemas, batch_checks
 from pipeline.batch_checks import (
@@ -26,6 +27,7 @@ from pipeline.batch_checks import (
     UnsupportedSchema,
     check_supported,
     checked_table,
+    inline_refs,
 )
 from pipeline.schema_files import load_schema
 from pipeline.validation import SchemaViolation, record_errors, validator
@@ -42,10 +44,14 @@ def _records(out: Path, config: str) -> list[Record]:
 
 @pytest.fixture(scope="module")
 def real_records(real_build: Path, real_inputs, tmp_path_factory) -> dict[str, list[Record]]:
-    """MCQ items of the session's real build, and conv samples of a real build with half
+    """Scenes and MCQ items of the session's real build, and conv samples of a real build with half
     the images on the tuning side."""
     conv_out = build_sample(real_inputs, tmp_path_factory.mktemp("conv") / "out")
-    return {"mcq": _records(real_build, "mcq"), "conv": _records(conv_out, "conv")}
+    return {
+        "scene": read_scenes(real_build),
+        "mcq": _records(real_build, "mcq"),
+        "conv": _records(conv_out, "conv"),
+    }
 
 
 def _check(kind: str, rows: list[Record]) -> pa.Table:
@@ -100,6 +106,17 @@ CONV_BUGS: dict[str, tuple[Callable[[Record], None], str]] = {
         lambda r: r.update(sentences=r["sentences"] or ["A sentence."]),
         "else/sentences: maxItems",
     ),
+}
+
+
+SCENE_BUGS: dict[str, tuple[Callable[[Record], None], str]] = {
+    "bad_scene_id": (lambda r: r.update(scene_id="coco/x1"), "scene_id: pattern"),
+    "zero_width": (lambda r: r.update(width=0), "width: minimum"),
+    "box_of_three": (lambda r: r["objects"][0]["bbox"].pop(), "bbox: minItems"),
+    "negative_area": (lambda r: r["objects"][0].update(area=-1.0), "area: minimum"),
+    "object_source_outside_enum": (lambda r: r["objects"][0].update(source="flickr"), "enum"),
+    "extra_object_key": (lambda r: r["objects"][0].update(colour="red"), "keys: objects"),
+    "empty_caption": (lambda r: r["captions"][0].update(text=""), "text: minLength"),
 }
 
 
@@ -164,6 +181,42 @@ def test_a_planted_conv_bug_stops_a_real_build(real_inputs, tmp_path, monkeypatc
     _assert_stopped_before_publishing(out, planted, excinfo)
 
 
+def test_a_planted_scene_bug_stops_a_real_build(real_inputs, tmp_path, monkeypatch):
+    """Scenes are published (<out>/scenes/): the scene stage checks them like the items."""
+    from pipeline import stages
+
+    make = stages.build_scenes
+    planted: dict[str, str] = {}
+
+    def corrupting(*args: Any, **kwargs: Any) -> list[Record]:
+        scenes = make(*args, **kwargs)
+        victim = next((s for s in scenes if s["objects"]), None) if not planted else None
+        if victim is not None:
+            planted["id"] = victim["scene_id"]
+            victim["objects"][0]["bbox"] = [1.0, 2.0, -3.0, 4.0]
+        return scenes
+
+    monkeypatch.setattr(stages, "build_scenes", corrupting)
+    out = tmp_path / "out"
+    with pytest.raises(SchemaViolation, match="bbox/2: -3.0 is less than the minimum of 0"):
+        build_sample(real_inputs, out)
+    assert not (out / "scenes").exists()
+    assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("bug", sorted(SCENE_BUGS))
+def test_each_planted_scene_bug_is_caught_naming_scene_and_rule(bug, real_records):
+    corrupt, rule = SCENE_BUGS[bug]
+    rows = copy.deepcopy(real_records["scene"])
+    victim = next(r for r in rows[len(rows) // 2 :] + rows if r["objects"] and r["captions"])
+    corrupt(victim)
+    named = rf"^scene record {victim['scene_id']} is invalid: "
+    with pytest.raises(SchemaViolation, match=named) as excinfo:
+        _check("scene", rows)
+    assert rule in str(excinfo.value)
+    assert "jsonschema accepts it" not in str(excinfo.value)
+
+
 def _corrupt_one(records: list[Record], kind: str, bug: Callable) -> tuple[list[Record], str]:
     """A copy of `records` with one record, in the middle, corrupted; and its id."""
     rows = copy.deepcopy(records)
@@ -217,11 +270,42 @@ def _keywords(node: Any) -> set[str]:
 
 @pytest.mark.parametrize("kind", sorted(ARROW_SCHEMAS))
 def test_every_keyword_of_the_item_schemas_is_checked(kind):
-    used = _keywords(load_schema(kind))
+    used = _keywords(inline_refs(load_schema(kind)))  # as the checks see it
     column_checked = set(KEYWORDS) - KEY_WALK - ANNOTATIONS
     accounted = column_checked | KEY_WALK | set(ARROW_ENFORCED) | ANNOTATIONS
     assert used <= accounted, sorted(used - accounted)
-    assert {"pattern", "enum", "if", "required", "items"} <= used  # the walk saw them
+    seen = {"pattern", "enum", "required", "items"} | ({"if"} if kind != "scene" else set())
+    assert seen <= used  # the walk saw them
+
+
+def test_inline_refs_replaces_local_definitions():
+    schema = {
+        "$defs": {"ids": {"type": "array", "items": {"type": "string"}}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/ids", "maxItems": 2}, "b": {"type": "integer"}},
+    }
+    assert inline_refs(schema) == {
+        "type": "object",
+        "properties": {
+            "a": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+            "b": {"type": "integer"},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("defs", "ref", "why"),
+    [
+        ({}, "other.json#/x", "only a non-recursive"),  # not local
+        ({}, "#/$defs/missing", "only a non-recursive"),
+        ({"loop": {"items": {"$ref": "#/$defs/loop"}}}, "#/$defs/loop", "only a non-recursive"),
+        ({"t": {"type": "string"}}, "#/$defs/t", "['type'] twice"),  # with a sibling "type"
+    ],
+)
+def test_inline_refs_refuses_what_it_cannot_inline(defs, ref, why):
+    node = {"$ref": ref, "type": "integer"} if "twice" in why else {"$ref": ref}
+    with pytest.raises(UnsupportedSchema, match=re.escape(why)):
+        inline_refs({"$defs": defs, "properties": {"a": node}})
 
 
 @pytest.mark.parametrize(

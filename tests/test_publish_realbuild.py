@@ -17,6 +17,7 @@ from pathlib import Path
 
 import datasets
 import jsonschema
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
@@ -28,6 +29,7 @@ from pipeline.parquet_io import write_json
 from pipeline.publish.counts import shard_counts
 from pipeline.publish.images import image_feature_rows
 from pipeline.publish.layout import CONFIGS, has_image_column, iter_rows, shard_files
+from pipeline.publish.validate import validate_folder
 from pipeline.schema_files import load_schema
 
 pytestmark = pytest.mark.slow
@@ -111,6 +113,27 @@ def test_demo_build_manifest_matches_its_schema_and_validates(
     capsys.readouterr()
     assert main(["validate", str(copy)]) == 1
     assert f"{shard.relative_to(copy).as_posix()}: sha256" in capsys.readouterr().err
+
+
+def test_validate_names_an_invalid_published_scene(demo: Path, tmp_path: Path) -> None:
+    """<out>/scenes/ is published, so `msg validate` checks every scene against
+    schemas/scene.schema.json, even where the manifest agrees with the file."""
+    copy = shutil.copytree(demo, tmp_path / "copy")
+    assert validate_folder(copy) == []
+    path = sorted((copy / "scenes").glob("*.parquet"))[0]
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    victim = next(i for i, r in enumerate(rows) if r["objects"])
+    rows[victim]["objects"][0]["bbox"] = [1.0, 2.0, 3.0]  # fits the column, not the schema
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["outputs"] = describe_outputs(copy)
+    write_json(copy / "manifest.json", manifest)
+    rel = path.relative_to(copy).as_posix()
+    scene_id = rows[victim]["scene_id"]
+    assert validate_folder(copy) == [
+        f"{rel}: row {victim} (id {scene_id!r}): $.objects[0].bbox: [1.0, 2.0, 3.0] is too short"
+    ]
 
 
 def test_demo_build_loads_with_datasets(

@@ -1,17 +1,19 @@
 """`msg validate`: is an output folder exactly what its manifest says, and is every record
 valid? Checks every listed file's size, sha256 and row count, files present but not listed,
-the manifest against its schema, and every shard record against its JSON schema."""
+the manifest against its schema, and every shard record and published scene against its
+JSON schema."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import arrow_schemas
 from pipeline.manifest import output_files, sha256_of
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, SHARD_NAME, arrow_schema_for, shard_files
 from pipeline.validation import record_errors
@@ -33,6 +35,9 @@ def validate_folder(out: Path) -> list[str]:
         for path in shard_files(out, cfg):
             if _not_a_plain_file(out, path) is None:  # else reported above, never read
                 problems += check_shard(out, path, cfg.name)
+    for path in sorted((out / "scenes").glob("*.parquet")):
+        if _not_a_plain_file(out, path) is None:
+            problems += check_scene_file(out, path)
     return problems
 
 
@@ -113,31 +118,42 @@ def _check_layout(out: Path, cfg: Any) -> list[str]:
 
 def check_shard(out: Path, path: Path, config: str) -> list[str]:
     """Schema of the file and every record against the config's JSON schema."""
+    return _check_parquet(
+        out, path, config, lambda with_image: arrow_schema_for(CONFIGS[config].schema, with_image)
+    )
+
+
+def check_scene_file(out: Path, path: Path) -> list[str]:
+    """A published scene file (<out>/scenes/): its columns and every scene against
+    schemas/scene.schema.json."""
+    return _check_parquet(out, path, "scene", lambda with_image: arrow_schemas.SCENE)
+
+
+def _check_parquet(
+    out: Path, path: Path, kind: str, expected_schema: Callable[[bool], pa.Schema]
+) -> list[str]:
     rel = path.relative_to(out).as_posix()
     try:
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
     except (OSError, pa.ArrowException) as exc:
         return [f"{rel}: not a readable Parquet file ({exc})"]
-    cfg = CONFIGS[config]
     with_image = IMAGE_COLUMN in schema.names
-    expected = arrow_schema_for(cfg.schema, with_image)
-    if not schema.remove_metadata().equals(expected.remove_metadata()):
-        return [f"{rel}: columns/types differ from the {config} schema"]
+    if not schema.remove_metadata().equals(expected_schema(with_image).remove_metadata()):
+        return [f"{rel}: columns/types differ from the {kind} schema"]
     problems: list[str] = []
     bad = 0
     try:
         for index, record in _records(pf):
             image = record.pop(IMAGE_COLUMN, None)
-            errors = record_errors(config, record)
+            errors = record_errors(kind, record)
             if with_image and image is not None and not image.get("bytes"):
                 errors.append("image: has no bytes")
             if errors:
                 bad += 1
                 if bad <= MAX_RECORD_ERRORS_PER_FILE:
-                    problems += [
-                        f"{rel}: row {index} (id {record.get('id')!r}): {e}" for e in errors
-                    ]
+                    name = record.get("id", record.get("scene_id"))
+                    problems += [f"{rel}: row {index} (id {name!r}): {e}" for e in errors]
     except (OSError, pa.ArrowException) as exc:
         problems.append(f"{rel}: cannot be read ({exc})")
     if bad > MAX_RECORD_ERRORS_PER_FILE:
