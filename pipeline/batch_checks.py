@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import arrow_schemas
+from pipeline.parquet_io import record_name
 from pipeline.record_rules import rule_errors
 from pipeline.schema_files import record_schema
 from pipeline.validation import SchemaViolation, is_valid, problems
@@ -601,7 +602,7 @@ def checked_table(kind: str, rows: list[dict[str, Any]], arrow_schema: pa.Schema
         raise _violation(kind, rows, *_first(found))
     for row in rows:  # what the schema cannot state (pipeline/record_rules.py)
         if broken := rule_errors(kind, row):
-            record = _record_name(row)
+            record = record_name(row, "?")
             raise SchemaViolation(
                 f"{kind} record {record} is invalid: {broken[0]} (caught by rule)"
             )
@@ -643,13 +644,8 @@ def _violation(kind: str, rows: list[dict[str, Any]], index: int, rule: str) -> 
     found = problems(kind, record)
     message = found[0] if found else "jsonschema accepts it: the batch check is wrong"
     return SchemaViolation(
-        f"{kind} record {_record_name(record)} is invalid: {message} (caught by {rule})"
+        f"{kind} record {record_name(record, '?')} is invalid: {message} (caught by {rule})"
     )
-
-
-def _record_name(record: dict[str, Any]) -> str:
-    """Items are named by `id`, scenes by `scene_id`."""
-    return str(record.get("id", record.get("scene_id", "?")))
 
 
 for _kind in ARROW_SCHEMAS:  # fail at import, not in the middle of a build

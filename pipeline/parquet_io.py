@@ -90,6 +90,11 @@ def _unknown_key(value: dict[str, Any], keys: _Keys) -> str | None:
     return None
 
 
+def record_name(record: dict[str, Any], default: Any = None) -> Any:
+    """What names a record in a message: an item's `id`, a scene's `scene_id`."""
+    return record.get("id", record.get("scene_id", default))
+
+
 def check_keys(rows: list[dict[str, Any]], schema: pa.Schema) -> None:
     """Raise UnknownKeyError, naming the key and the record, if a row (or a struct or list
     of structs inside it) has a key the schema lacks. Missing keys become nulls, as usual."""
@@ -97,7 +102,7 @@ def check_keys(rows: list[dict[str, Any]], schema: pa.Schema) -> None:
     for index, row in enumerate(rows):
         found = _unknown_key(row, keys)
         if found:
-            record = row.get("id", row.get("scene_id", f"#{index}"))
+            record = record_name(row, f"#{index}")
             raise UnknownKeyError(f"record {record}: key {found!r} is not in the Arrow schema")
 
 

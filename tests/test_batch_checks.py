@@ -294,16 +294,19 @@ def test_inline_refs_replaces_local_definitions():
 
 
 @pytest.mark.parametrize(
-    ("defs", "ref", "why"),
+    ("defs", "node", "why"),
     [
-        ({}, "other.json#/x", "only a non-recursive"),  # not local
-        ({}, "#/$defs/missing", "only a non-recursive"),
-        ({"loop": {"items": {"$ref": "#/$defs/loop"}}}, "#/$defs/loop", "only a non-recursive"),
-        ({"t": {"type": "string"}}, "#/$defs/t", "['type'] twice"),  # with a sibling "type"
+        ({}, {"$ref": "other.json#/x"}, "only a non-recursive"),  # not local
+        ({}, {"$ref": "#/$defs/missing"}, "only a non-recursive"),
+        (
+            {"loop": {"items": {"$ref": "#/$defs/loop"}}},
+            {"$ref": "#/$defs/loop"},
+            "only a non-recursive",
+        ),
+        ({"t": {"type": "string"}}, {"$ref": "#/$defs/t", "type": "integer"}, "['type'] twice"),
     ],
 )
-def test_inline_refs_refuses_what_it_cannot_inline(defs, ref, why):
-    node = {"$ref": ref, "type": "integer"} if "twice" in why else {"$ref": ref}
+def test_inline_refs_refuses_what_it_cannot_inline(defs, node, why):
     with pytest.raises(UnsupportedSchema, match=re.escape(why)):
         inline_refs({"$defs": defs, "properties": {"a": node}})
 

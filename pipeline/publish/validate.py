@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from pipeline import arrow_schemas
 from pipeline.manifest import output_files, sha256_of
+from pipeline.parquet_io import record_name
 from pipeline.publish.layout import CONFIGS, IMAGE_COLUMN, SHARD_NAME, arrow_schema_for, shard_files
 from pipeline.validation import record_errors
 
@@ -152,7 +153,7 @@ def _check_parquet(
             if errors:
                 bad += 1
                 if bad <= MAX_RECORD_ERRORS_PER_FILE:
-                    name = record.get("id", record.get("scene_id"))
+                    name = record_name(record)
                     problems += [f"{rel}: row {index} (id {name!r}): {e}" for e in errors]
     except (OSError, pa.ArrowException) as exc:
         problems.append(f"{rel}: cannot be read ({exc})")
