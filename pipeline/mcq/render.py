@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,15 @@ class Renderer:
         index = rng.randrange(len(choices))
         return choices[index], f"{p.fact.family}.{form}.{index}"
 
+    def only_template(self, p: Prepared, form: str, seed: Callable[[], int]) -> tuple[str, str]:
+        """template() with a generator freshly seeded by seed(), for an item that draws
+        nothing else. randrange(1) is 0 whatever the seed, so a form with one phrasing
+        seeds no generator: seeding one costs more than the rest of such an item."""
+        choices = p.family.phrasings[form]
+        if len(choices) == 1:
+            return choices[0], f"{p.fact.family}.{form}.0"
+        return self.template(p, form, random.Random(seed()))
+
     def gives_away(self, p: Prepared, question: str) -> bool:
         pattern = self._patterns.get(p.answer)
         if pattern is None:
@@ -189,8 +199,9 @@ class Renderer:
         seed: int | None = None,
     ) -> dict[str, Any]:
         fact = p.fact
-        rng = random.Random(self.seed_of(fact, "yes_no", variant) if seed is None else seed)
-        template, template_id = self.template(p, "yes_no", rng)
+        template, template_id = self.only_template(
+            p, "yes_no", lambda: self.seed_of(fact, "yes_no", variant) if seed is None else seed
+        )
         item = self.base(p, "yes_no", variant)
         item["question"] = p.fill(template, value)
         item["options"] = ["yes", "no"]
@@ -202,8 +213,9 @@ class Renderer:
 
     def fill_blank(self, p: Prepared) -> list[dict[str, Any]]:
         fact = p.fact
-        rng = self.rng(fact, "fill_blank")
-        template, template_id = self.template(p, "fill_blank", rng)
+        template, template_id = self.only_template(
+            p, "fill_blank", lambda: self.seed_of(fact, "fill_blank")
+        )
         question = p.fill(template, fact.value)
         if self.gives_away(p, question):
             return []
