@@ -134,11 +134,14 @@ def stage_runner(options: BuildOptions) -> Iterator[StageRunner]:
 # workers, the scheduler and nannies (in this process) and each worker's event loop take
 # their CPU from the tasks: at the defaults (an event-loop tick every 20 ms, system metrics
 # every 500 ms, memory every 100 ms) this process spent about 7 s of CPU on a 10K-image
-# build; about 4 s with these. Spawned workers get this config from their nanny.
+# build; about 4 s with these. Each worker also sampled its task's stack every 10 ms for
+# the dashboard's profile page (the build starts no dashboard): 8-10% of the workers' CPU.
+# Spawned workers get this config from their nanny.
 LOCAL_CLUSTER_CONFIG = {
     "distributed.admin.tick.interval": "1s",  # only times warnings about a blocked loop
     "distributed.admin.system-monitor.interval": "5s",  # metrics for a dashboard (none)
     "distributed.worker.memory.monitor-interval": "1s",  # limits stay enforced, less often
+    "distributed.worker.profile.enabled": False,  # the statistical profiler of tasks
 }
 
 
