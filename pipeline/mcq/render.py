@@ -111,18 +111,19 @@ class Renderer:
         return random.Random(self.seed_of(fact, form, variant))
 
     def template(self, p: Prepared, form: str, rng: random.Random) -> tuple[str, str]:
-        choices = p.family.phrasings[form]
-        index = rng.randrange(len(choices))
-        return choices[index], f"{p.fact.family}.{form}.{index}"
+        return self._phrasing(p, form, rng.randrange(len(p.family.phrasings[form])))
 
     def only_template(self, p: Prepared, form: str, seed: Callable[[], int]) -> tuple[str, str]:
         """template() with a generator freshly seeded by seed(), for an item that draws
         nothing else. randrange(1) is 0 whatever the seed, so a form with one phrasing
         seeds no generator: seeding one costs more than the rest of such an item."""
-        choices = p.family.phrasings[form]
-        if len(choices) == 1:
-            return choices[0], f"{p.fact.family}.{form}.0"
-        return self.template(p, form, random.Random(seed()))
+        count = len(p.family.phrasings[form])
+        return self._phrasing(p, form, random.Random(seed()).randrange(count) if count > 1 else 0)
+
+    @staticmethod
+    def _phrasing(p: Prepared, form: str, index: int) -> tuple[str, str]:
+        """The form's phrasing `index` and its template id."""
+        return p.family.phrasings[form][index], f"{p.fact.family}.{form}.{index}"
 
     def gives_away(self, p: Prepared, question: str) -> bool:
         pattern = self._patterns.get(p.answer)
