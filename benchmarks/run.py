@@ -77,6 +77,10 @@ class BuildRun:
     exit_code: int
     reconciled: bool | None
     scenes: int | None
+    # The build's own work, from its manifest: the records it derived (every mcq
+    # candidate the balance saw, every conversation) and those it published.
+    items_made: int | None = None
+    items_published: int | None = None
     stderr_tail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -215,11 +219,13 @@ def run_build(gen: Generated, images: int, workers: int, extra_args: list[str]) 
             sampler.stop.set()
             sampler.join()
         reconciled = scenes = None
+        made = published = None
         manifest_path = out / "manifest.json"
         if proc.returncode == 0 and manifest_path.exists():
             manifest = json.loads(manifest_path.read_text())
             reconciled = manifest.get("reconciled")
             scenes = manifest.get("counts", {}).get("scenes")
+            made, published = item_counts(manifest.get("counts", {}))
         return BuildRun(
             images=images,
             workers=workers,
@@ -231,10 +237,37 @@ def run_build(gen: Generated, images: int, workers: int, extra_args: list[str]) 
             exit_code=proc.returncode,
             reconciled=reconciled,
             scenes=scenes,
+            items_made=made,
+            items_published=published,
             stderr_tail=stderr_path.read_text(errors="replace")[-2000:] if proc.returncode else "",
         )
     finally:
         shutil.rmtree(out_root, ignore_errors=True)
+
+
+def item_counts(counts: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(records derived, records published) from a manifest's counts: the mcq candidates
+    before balancing plus the conversations, and the balanced mcq items plus the
+    conversations (conversations are not balanced). None where the manifest lacks them."""
+    mcq, conv = counts.get("mcq", {}), counts.get("conv", {})
+    before = mcq.get("balance", {}).get("before", {}).get("items")
+    if before is None or "total" not in mcq or "total" not in conv:
+        return None, None
+    return sum(before.values()) + conv["total"], mcq["total"] + conv["total"]
+
+
+def per_item_costs(run: dict[str, Any]) -> dict[str, float]:
+    """Microseconds of wall and CPU time per record derived and per record published: the
+    cost in the build's own work, which a target per item can be stated in (the parse
+    floor measures reading the input only)."""
+    costs: dict[str, float] = {}
+    for name, count in (("made", run.get("items_made")), ("published", run.get("items_published"))):
+        if count:
+            costs[f"us_per_item_{name}"] = round(1e6 * run["wall_s"] / count, 1)
+            costs[f"cpu_us_per_item_{name}"] = round(1e6 * run["cpu_s"] / count, 1)
+    if run.get("items_made") and run.get("scenes"):
+        costs["items_made_per_image"] = round(run["items_made"] / run["scenes"], 1)
+    return costs
 
 
 # -- report -----------------------------------------------------------------------------
@@ -362,6 +395,13 @@ def print_table(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
                 f"{b['peak_single_rss_mb']:>8.0f} {b.get('peak_driver_rss_mb', 0):>7.0f} "
                 f"{speedup:>7} {ok}"
             )
+            if "us_per_item_made" in b:
+                print(
+                    f"{'':>8} per item: {b['items_made']:,} made ({b['items_made_per_image']}"
+                    f" per image), {b['us_per_item_made']} us each (CPU "
+                    f"{b['cpu_us_per_item_made']}); {b['items_published']:,} published, "
+                    f"{b['us_per_item_published']} us each"
+                )
             lead = " " * len(lead)
     print()
     for key, value in summary.items():
@@ -404,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             run["cpu_ms_per_image"] = round(1000 * run["cpu_s"] / images, 2)
             floor_cpu = min(floor.orjson_cpu_s, floor.ijson_cpu_s)
             run["cpu_over_floor_cpu"] = round(run["cpu_s"] / floor_cpu, 2) if floor_cpu else None
+            run |= per_item_costs(run)
             if builds and builds[0]["workers"] == 1:
                 run["speedup"] = round(builds[0]["wall_s"] / run["wall_s"], 3)
             builds.append(run)

@@ -42,6 +42,12 @@ def test_runner_reports_a_reconciled_build_and_consistent_ratios(
     assert build["exit_code"] == 0 and build["reconciled"] is True
     assert build["scenes"] == IMAGES
     assert build["ms_per_image"] * IMAGES / 1000 == pytest.approx(build["wall_s"], rel=0.01)
+    # The per-item figures divide the same wall time by the build's own records.
+    assert build["items_made"] > build["items_published"] > 0
+    made_s = build["us_per_item_made"] * build["items_made"] / 1e6
+    assert made_s == pytest.approx(build["wall_s"], rel=0.01)
+    assert build["items_made_per_image"] == round(build["items_made"] / IMAGES, 1)
+    assert "per item:" in done.stdout.splitlines()[3]
     # Both memory figures are the build's: a process that imports pyarrow and spaCy
     # holds well over 50 MB, and one polled sum cannot exceed the whole tree by much.
     assert 50 < build["peak_tree_rss_mb"] and 50 < build["peak_single_rss_mb"]
