@@ -100,11 +100,14 @@ def run_build(options: BuildOptions, progress: Progress) -> dict[str, Any]:
     return state.results["publish"]
 
 
+MERGE_STATS_STAGE = "merge_stats"  # the step's name and its one task's marker folder
+
+
 # -- driver steps and stage arguments (STAGES, at the end, lists every step in order) --
 def merge_stats(state: BuildState, progress: Progress) -> dict[str, Any]:
     """One task on a worker: the summed counts grow with the input, the driver stays flat."""
     (result,) = state.runner.map_resumable(
-        "merge_stats", merge_stats_task, state.layout, 1, (state.num_partitions,)
+        MERGE_STATS_STAGE, merge_stats_task, state.layout, 1, (state.num_partitions,)
     )
     return result
 
@@ -235,7 +238,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("split", run_split, on_driver=True, maps_tasks=True),
     Stage("scenes", scene_stage, args=lambda state: (state.side,)),
     Stage(STATS_STAGE, stats_stage),
-    Stage("merge_stats", merge_stats, on_driver=True),
+    Stage(MERGE_STATS_STAGE, merge_stats, on_driver=True),
     Stage("mcq", mcq_stage, args=item_stage_args),
     Stage(UNITS_STAGE, units_stage),
     Stage(PLAN_STAGE, balance_plan, on_driver=True),
