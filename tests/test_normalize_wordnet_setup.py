@@ -121,3 +121,17 @@ def test_lazy_lemma_index_acts_as_defaultdict() -> None:
     assert index["zz"] == {} and "zz" in index  # a miss is remembered, as defaultdict(dict)
     assert list(index) == ["a", "b", "zz"] and len(index) == 3
     assert index["a"] == {"n": [1]} and parsed == ["2", "1"]  # each lemma parsed once
+
+
+def test_lazy_lemma_index_compares_as_the_whole_map() -> None:
+    def parse(lines: str) -> dict[str, list[int]]:
+        return {"n": [int(lines)]}
+
+    fresh = wordnet_setup.LazyLemmaIndex({"a": "1", "b": "2"}, parse)
+    # Nothing parsed yet: dict's own comparison would see an empty map.
+    assert fresh == {"a": {"n": [1]}, "b": {"n": [2]}}
+    assert wordnet_setup.LazyLemmaIndex({"a": "1"}, parse) != {}
+    assert wordnet_setup.LazyLemmaIndex({"a": "1"}, parse) == wordnet_setup.LazyLemmaIndex(
+        {"a": "1"}, parse
+    )
+    assert wordnet_setup.LazyLemmaIndex({"a": "1"}, parse) != {"a": {"n": [2]}}

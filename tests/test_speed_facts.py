@@ -26,13 +26,7 @@ from pipeline.facts.model import (
 )
 from pipeline.facts.referents import can_refer, related
 from pipeline.facts.stats import Stats, scene_stats
-from pipeline.normalize import wordnet_setup
 from pipeline.normalize.names import RelatedIndex
-
-pytestmark = pytest.mark.skipif(
-    not (wordnet_setup.SYSTEM_WORDNET / "data.noun").is_file(),
-    reason="Debian WordNet (wordnet-base) not installed at /usr/share/wordnet",
-)
 
 
 def _first_unique(names: list[str]) -> list[str]:

@@ -271,6 +271,18 @@ class LazyLemmaIndex(dict):
         self._parse_all()
         return super().items()
 
+    def __eq__(self, other: object) -> bool:
+        # dict's own comparison reads only the entries parsed so far.
+        self._parse_all()
+        if isinstance(other, LazyLemmaIndex):
+            other._parse_all()
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]  # as dict: mutable, so unhashable
+
 
 def parse_index_lines(lines: str, satellites: frozenset[int]) -> dict[str, list[int]]:
     """One lemma's index lines -> {pos: synset offsets}, as NLTK's
