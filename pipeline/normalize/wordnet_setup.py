@@ -281,8 +281,6 @@ class LazyLemmaIndex(dict):
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]  # as dict: mutable, so unhashable
-
 
 def parse_index_lines(lines: str, satellites: frozenset[int]) -> dict[str, list[int]]:
     """One lemma's index lines -> {pos: synset offsets}, as NLTK's
