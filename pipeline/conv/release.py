@@ -15,6 +15,7 @@ import pyarrow as pa
 from pipeline.config import BuildOptions
 from pipeline.errors import InputError
 from pipeline.hashing import stable_hash64
+from pipeline.largest_remainder import largest_remainder
 from pipeline.parquet_io import (
     read_json_file,
     read_rows,
@@ -49,10 +50,7 @@ def conv_units_stage(layout, part: int, options: BuildOptions) -> dict[str, Any]
 def quotas(pool: Counter, size: int) -> dict[str, int]:
     """Kind -> samples, in proportion to the pool (largest remainder, ties by name)."""
     total = sum(pool.values())
-    ideal = {k: size * n / total for k, n in pool.items()}
-    quota = {k: int(v) for k, v in ideal.items()}
-    for k in sorted(ideal, key=lambda k: (-(ideal[k] - quota[k]), k))[: size - sum(quota.values())]:
-        quota[k] += 1
+    quota, _ = largest_remainder({k: size * n / total for k, n in pool.items()}, size)
     return quota
 
 

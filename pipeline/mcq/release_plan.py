@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import InputError
+from pipeline.largest_remainder import largest_remainder
 from pipeline.mcq.balance_plan import (
     MCQ_ASPECT_SHARE,
     OPEN_FORMS,
@@ -139,41 +140,21 @@ def step_of(cell: tuple[str, ...]) -> int:
     return 2 if cell[1:2] == ("yes_no",) else 1
 
 
-def _largest_remainder(
-    ideal: dict[tuple, float], total: int, start: dict[tuple, int] | None = None
-) -> tuple[dict[tuple, int], int]:
-    """Whole quotas from `start` (default: the ideal rounded down to steps) towards
-    `total`, a step at a time to the cell furthest below its ideal (ties by cell name);
-    returns them and what could not be placed (an odd one among yes/no cells only)."""
-    quota = (
-        dict(start) if start else {c: int(v // step_of(c)) * step_of(c) for c, v in ideal.items()}
-    )
-    left = total - sum(quota.values())
-    while left > 0:
-        fits = [c for c in ideal if ideal[c] > 0 and step_of(c) <= left]
-        if not fits:
-            break
-        cell = min(fits, key=lambda c: (-(ideal[c] - quota[c]) / step_of(c), c))
-        quota[cell] += step_of(cell)
-        left -= step_of(cell)
-    return quota, left
-
-
 def integerize(ideal: dict[tuple, float], total: int) -> dict[tuple, int]:
     """Whole quotas summing to `total`: first per aspect (so an aspect gets its share),
     then per cell inside it (yes/no in steps of two); a remainder no cell of its aspect
     can take (odd, yes/no only) goes to the cell furthest below its ideal anywhere."""
     aspects = sorted({c[0] for c in ideal})
     per_aspect = {(a,): sum(v for c, v in ideal.items() if c[0] == a) for a in aspects}
-    aspect_quota, _ = _largest_remainder(per_aspect, total, dict.fromkeys(per_aspect, 0))
+    aspect_quota, _ = largest_remainder(per_aspect, total, dict.fromkeys(per_aspect, 0), step_of)
     quota: dict[tuple, int] = {}
     carried = 0
     for (aspect,), n in aspect_quota.items():
         cells = {c: v for c, v in ideal.items() if c[0] == aspect}
-        placed, left = _largest_remainder(cells, n)
+        placed, left = largest_remainder(cells, n, step=step_of)
         quota.update(placed)
         carried += left
-    quota, left = _largest_remainder(ideal, sum(quota.values()) + carried, quota)
+    quota, left = largest_remainder(ideal, sum(quota.values()) + carried, quota, step_of)
     if left:
         raise InputError("--mcq-size", f"{total} items cannot be split into these quotas")
     return quota
