@@ -20,7 +20,7 @@ from pipeline.tables import tables_digest
 AnyPath = TypeVar("AnyPath", Path, FsPath)
 
 MANIFEST_VERSION = "1.0.0"
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "1.1.0"
 SCHEMA_VERSION = "1.0.0"
 
 

@@ -14,6 +14,7 @@ from pipeline.errors import RecordError
 from pipeline.hashing import scene_sort_key
 from pipeline.ingest import fields as F
 from pipeline.normalize import TypedAttribute, Vocabulary, clean_text, typed_aspects
+from pipeline.normalize.countability import names_a_group
 from pipeline.normalize.lexicon import first_noun_synset
 
 # Two boxes of one name overlapping this much are one object annotated twice (VG).
@@ -167,7 +168,9 @@ class SceneBuilder:
             synset=synset,
             bbox=box,
             area=round(box[2] * box[3], 2),
-            iscrowd=False,
+            # COCO's iscrowd marks a box over several objects; a VG box says so by a
+            # plural name ("chairs"), which the canonical name makes singular.
+            iscrowd=names_a_group(raw_name, name),
             coco_category=None,
             coco_category_id=None,
             evidence=[object_id],

@@ -248,12 +248,23 @@ def test_the_recheck_finds_planted_faults(samples, raw, tamper):
             for e in s["sentence_evidence"][k]
             if e not in s["sentence_facts"][k][j]["referent_object_ids"]
         ]
-    else:  # a single object said in the plural
-        s, k, j = first(lambda c: c["aspect"] == "entity" and len(c["referent_object_ids"]) == 1)
-        c = s["sentence_facts"][k][j]
-        s["sentences"][k] = re.sub(
-            rf"\b(a|an) {re.escape(c['value'])}\b", plural(c["value"]), s["sentences"][k]
+    else:  # a single object said in the plural ("a cup" becomes "cups")
+
+        def said_of_one(c: dict) -> bool:
+            return c["aspect"] == "entity" and len(c["referent_object_ids"]) == 1
+
+        def singular(c: dict) -> str:
+            return rf"\b(a|an) {re.escape(c['value'])}\b"
+
+        s, k, j = next(
+            (copy.deepcopy(s), k, j)
+            for s in descriptions(samples)
+            for k, claims in enumerate(s["sentence_facts"])
+            for j, c in enumerate(claims)
+            if said_of_one(c) and re.search(singular(c), s["sentences"][k])
         )
+        c = s["sentence_facts"][k][j]
+        s["sentences"][k] = re.sub(singular(c), plural(c["value"]), s["sentences"][k])
     s["conversations"][-1]["value"] = " ".join(s["sentences"])
     assert claim_problems(s, raw)
 

@@ -105,6 +105,21 @@ def test_oracle_catches_a_wrong_answer_and_a_true_distractor(items, oracle):
     assert oracle.violations(off_by_one)
 
 
+def test_oracle_catches_an_item_asked_of_a_box_over_several_objects(items, oracle, sample_name):
+    groups = sorted(oid for oid, o in oracle.index.objects.items() if o.iscrowd)
+    vg_groups = [oid for oid in groups if oid.startswith("vg/")]  # "chairs", "books"
+    assert vg_groups or sample_name == "demo"
+    assert groups, "the sample has a crowd region or a VG box named in the plural"
+    color = next(i for i in items if i["aspect"] == "color" and i["form"] == "mcq")
+    assert not any("several objects" in v for v in oracle.violations(color))
+    for oid in (vg_groups or groups)[:3]:
+        forged = dict(color, referent_object_ids=[*color["referent_object_ids"], oid])
+        assert any("several objects" in v for v in oracle.violations(forged)), (
+            oid,
+            oracle.violations(forged),
+        )
+
+
 def test_yes_and_no_are_balanced_per_aspect(items):
     for aspect in {i["aspect"] for i in items}:
         answers = Counter(

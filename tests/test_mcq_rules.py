@@ -228,3 +228,40 @@ def test_circular_rotations_share_a_group():
         assert item["rotation"] == k and item["id"] == f"{item['group_id']}-r{k}"
         assert item["options"] == base[k:] + base[:k]
         assert item["options"][item["answer_index"]] == item["answer"] == items[0]["answer"]
+
+
+def test_a_box_over_several_objects_is_never_asked_about():
+    """A VG box named "chairs" (recorded as a crowd region) covers several chairs: no
+    colour, region, spatial or relation fact may call it "the chair"."""
+
+    def chairs(crowd: bool) -> dict:
+        return scene(
+            [
+                obj("vg/obj/1", "chair", (50, 400, 150, 150), crowd=crowd, color={"red"}),
+                obj("vg/obj/2", "lamp", (700, 400, 150, 150), color={"white"}),
+            ],
+            relations=[
+                {
+                    "relation_id": "vg/rel/1",
+                    "subject_id": "vg/obj/2",
+                    "predicate": "near",
+                    "raw_predicate": "near",
+                    "object_id": "vg/obj/1",
+                    "synset": None,
+                }
+            ],
+        )
+
+    def about_chairs(s: dict) -> set[str]:
+        return {
+            family
+            for family in ("color", "entity_region", "spatial", "relation")
+            for f in facts(family, s)[0]
+            if "vg/obj/1" in f.referent_ids
+        }
+
+    # One chair: asked in every family that can ask it (the rule is what removes them).
+    assert {"color", "entity_region", "spatial"} <= about_chairs(chairs(crowd=False))
+    assert about_chairs(chairs(crowd=True)) == set()
+    # The lamp is still asked about.
+    assert any("vg/obj/2" in f.referent_ids for f in facts("color", chairs(crowd=True))[0])

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.normalize import Vocabulary, clean_text, name_synonyms, names_related
 from pipeline.normalize.aliases import parse_alias_lines
+from pipeline.normalize.countability import names_a_group
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,26 @@ def test_name_synonyms() -> None:
     assert {"couch", "sofa"} <= name_synonyms("couch")
     assert "bike" in name_synonyms("bicycle")
     assert "cat" not in name_synonyms("dog")
+
+
+@pytest.mark.parametrize(
+    ("raw", "group"),
+    [
+        ("chairs", True),
+        ("wine glasses", True),
+        ("skis", True),
+        ("leaves", True),
+        ("men", True),
+        ("chair", False),
+        ("people", False),  # a name that stays plural is one referent
+        ("stairs", False),
+        ("pants", False),
+        ("glasses", False),
+        ("fries", False),
+        ("bus", False),
+        ("grass", False),
+        ("sheep", False),
+    ],
+)
+def test_a_plural_name_made_singular_names_a_group(raw: str, group: bool) -> None:
+    assert names_a_group(raw, Vocabulary.load().object_name(raw)) is group

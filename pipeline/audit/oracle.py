@@ -22,6 +22,7 @@ from pipeline.normalize import (
     name_synonyms,
     names_related,
 )
+from pipeline.normalize.countability import names_a_group
 from pipeline.registry import direction_of_phrase, registry
 from pipeline.tables import load_table
 
@@ -85,7 +86,10 @@ class RawIndex:
             if raw["object_id"] in alias:
                 return alias[raw["object_id"]]
             names = raw.get("names") or [raw.get("name")]
-            obj = RawObject(vocab.object_name(clean_text(names[0])), [raw[k] for k in "xywh"])
+            raw_name = clean_text(names[0])
+            name = vocab.object_name(raw_name)
+            box = [raw[k] for k in "xywh"]
+            obj = RawObject(name, box, iscrowd=names_a_group(raw_name, name))
             self.objects[oid] = obj
             self.image_objects[scene_of[image_id]].add(oid)
             for other in (raw["object_id"], *raw.get("merged_object_ids", [])):
@@ -258,13 +262,13 @@ class Oracle:
     def _aspect_rules(self, item: dict[str, Any]) -> list[str]:
         scene, aspect = item["scene_id"], item["aspect"]
         grounding = registry().grounding(aspect)
-        found = self._too_small(item, grounding)
+        found = self._too_small(item, grounding) + self._group_referent(item, grounding)
         if grounding == "count":
             objs = self._count(scene, item["referent_name"])
             if any(o.iscrowd for o in objs):
-                return ["count of a category with a crowd region"]
+                return found + ["count of a category with a crowd region"]
             if any(o.area < self.min_count_area for o in objs):
-                return ["count includes an instance too small to see"]
+                return found + ["count includes an instance too small to see"]
         if grounding == "attribute":
             # Only boxes of the referent's own name (or a synonym) carry its values: a
             # "vegetable" box's colour is not the colour of "the food" around it.
@@ -272,11 +276,11 @@ class Oracle:
             for oid in self._own_ids(item):
                 referent_values |= self.index.objects[oid].values.get(aspect, set())
             if "*compound*" in referent_values:
-                return ["referent has a compound value"]
+                return found + ["referent has a compound value"]
             if len(referent_values - {"*compound*"}) != 1:
-                return [f"referent has values {sorted(referent_values)}, not exactly one"]
+                return found + [f"referent has values {sorted(referent_values)}, not exactly one"]
             if "region" not in item["question"] and len(self._same_name_objects(item)) > 1:
-                return ["referent named without a region but its name is not unique"]
+                return found + ["referent named without a region but its name is not unique"]
         if grounding == "geometry":
             found += self._spatial_clarity(item)
         return found
@@ -314,6 +318,17 @@ class Oracle:
         if all(self._visible(box, item) for box in boxes):
             return []
         return ["a referent is too small to see"]
+
+    def _group_referent(self, item: dict[str, Any], grounding: str) -> list[str]:
+        """No attribute, entity-region, spatial or relation item is asked of a box over
+        several objects: a COCO crowd region, or a VG box named in the plural ("chairs")."""
+        if grounding not in ("attribute", "entity", "geometry", "relation"):
+            return []
+        if grounding == "entity" and item["referent_bbox"] is None:  # entity_present
+            return []
+        if any(self.index.objects[o].iscrowd for o in item["referent_object_ids"]):
+            return ["a referent's box covers several objects (a crowd or a plural name)"]
+        return []
 
     def _largest(self, ids: list[str]) -> list[float]:
         boxes = [self.index.objects[o].box for o in ids] or [[0.0, 0.0, 0.0, 0.0]]

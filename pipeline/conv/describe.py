@@ -102,7 +102,7 @@ class Describer:
         span = item_rules()["spatial"]["clarity"]["max_span"]
         by_name: dict[str, list] = defaultdict(list)
         for g in askable(ctx.groups):
-            if not g.main["iscrowd"] and ctx.visible(g.main):
+            if ctx.visible(g.main):
                 by_name[g.name].append(g)
         out = []
         for name, groups in by_name.items():

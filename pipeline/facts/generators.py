@@ -15,7 +15,7 @@ from pipeline.facts.model import FALLBACK, Distractor, Fact
 from pipeline.facts.referents import (
     Referent,
     askable,
-    can_refer,
+    is_askable,
     normalized_box,
     phrase_for,
     region_text,
@@ -110,7 +110,7 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
     max_span = _clarity()["max_span"]  # the tables, read once per scene, not per referent
     eligible = []
     for g in askable(ctx.groups):
-        if g.main["iscrowd"] or g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
+        if g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
             continue
         if not ctx.visible(g.main):
             ctx.skip(family.name, "too_small_to_see")
@@ -440,7 +440,7 @@ def _spatial_candidates(ctx: FactContext, family: Family) -> list[Referent]:
     span = _clarity()["max_span"]
     out = []
     for g in askable(ctx.groups):
-        if g.main["iscrowd"] or len(ctx.same_name(g.name)) != 1:
+        if len(ctx.same_name(g.name)) != 1:
             continue
         box = g.main["bbox"]
         if box[2] * box[3] < MIN_SPATIAL_AREA_SHARE * image_area or not ctx.visible(g.main):
@@ -503,7 +503,7 @@ def relation_facts(ctx: FactContext, family: Family) -> list[Fact]:
         if pred not in asked:
             continue
         s, o = group_of.get(rel["subject_id"]), group_of.get(rel["object_id"])
-        if s is None or o is None or s is o or not (can_refer(s.name) and can_refer(o.name)):
+        if s is None or o is None or s is o or not (is_askable(s) and is_askable(o)):
             continue
         if len(ctx.same_name(s.name)) != 1 or len(ctx.same_name(o.name)) != 1:
             ctx.skip(family.name, "ambiguous_referent")

@@ -123,8 +123,19 @@ def referents(scene: dict[str, Any]) -> list[Referent]:
     return groups
 
 
+def one_object(group: Referent) -> bool:
+    """No box of the referent covers several objects (a COCO crowd region, a VG box named
+    in the plural): "the chair" cannot be asked of a box over four chairs."""
+    return not any(m["iscrowd"] for m in group.members)
+
+
+def is_askable(group: Referent) -> bool:
+    """A question can name it: a referring name, and one object."""
+    return can_refer(group.name) and one_object(group)
+
+
 def askable(groups: list[Referent]) -> list[Referent]:
-    return [g for g in groups if can_refer(g.name)]
+    return [g for g in groups if is_askable(g)]
 
 
 def same_name(groups: list[Referent], name: str) -> list[Referent]:

@@ -54,6 +54,14 @@ def is_plural(noun: str) -> bool:
     return countability(noun) in (PAIR, PLURAL)
 
 
+def names_a_group(raw_name: str, name: str) -> bool:
+    """A box named in the plural of a countable noun covers several objects ("chairs",
+    "wine glasses", "skis" become "chair", "wine glass", "ski"): its own name is plural
+    while its canonical name is not. Names that stay plural ("people", "stairs", "pants",
+    "fries") are one referent and not a group."""
+    return is_plural(raw_name) and not is_plural(name)
+
+
 def with_article(noun: str) -> str:
     """ "a bus", "an apple", "grass", "a pair of glasses", "stairs"."""
     kind = countability(noun)
