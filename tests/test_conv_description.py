@@ -78,11 +78,11 @@ def _says(text: str, phrase: str) -> bool:
 
 
 def _as_item(sample: dict, claim: dict, sentence: str) -> dict:
-    """A claim as the oracle reads an item: stated outright (no region), no options."""
+    """A claim as the oracle reads an item: a statement (no region), no options."""
     return {
         "scene_id": sample["scene_id"],
         "aspect": claim["aspect"],
-        "form": "yes_no",
+        "form": "statement",
         "question": sentence,
         "answer": "yes",
         "answer_value": claim["value"],

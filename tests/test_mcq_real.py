@@ -120,6 +120,13 @@ def test_oracle_catches_an_item_asked_of_a_box_over_several_objects(items, oracl
         )
 
 
+def test_oracle_catches_a_yes_no_question_stating_a_count_of_zero(items, oracle):
+    no = next(i for i in items if i["aspect"] == "number" and i["answer"] == "no")
+    assert not oracle.violations(no)
+    forged = dict(no, distractor_sources=[dict(no["distractor_sources"][0], option="0")])
+    assert any("yes/no question states ['0']" in v for v in oracle.violations(forged))
+
+
 def test_yes_and_no_are_balanced_per_aspect(items):
     for aspect in {i["aspect"] for i in items}:
         answers = Counter(

@@ -265,3 +265,25 @@ def test_a_box_over_several_objects_is_never_asked_about():
     assert about_chairs(chairs(crowd=True)) == set()
     # The lamp is still asked about.
     assert any("vg/obj/2" in f.referent_ids for f in facts("color", chairs(crowd=True))[0])
+
+
+def test_no_yes_no_question_states_a_count_of_zero():
+    """ "Are there no zebras in the image?" is a negative question whose "no" is ambiguous:
+    a count of zero is asked in the other forms, never stated by a yes/no item."""
+    animals = [obj(f"coco/ann/{i}", "zebra", (i * 200, 0, 150, 150), coco="zebra") for i in (1,)]
+    animals += [obj(f"coco/ann/{i}", "cup", (i * 200, 500, 150, 150), coco="cup") for i in (2, 3)]
+    s = scene(animals, "coco")
+    stats = Stats(scene_stats([s]))
+    stated, offered, yes_no = set(), set(), 0
+    for seed in range(40):
+        skipped: Counter = Counter()
+        for i in mcq_items(s, stats, replace(OPTIONS, seed=seed), skipped):
+            if i["aspect"] != "number":
+                continue
+            if i["form"] == "yes_no":
+                yes_no += 1
+                stated |= {i["answer_value"]} | {d["option"] for d in i["distractor_sources"]}
+            elif i["form"] == "mcq":
+                offered |= set(i["options"])
+    assert yes_no and "0" in offered  # zero is a count the other forms ask and offer
+    assert "0" not in stated

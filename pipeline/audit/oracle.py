@@ -251,7 +251,13 @@ class Oracle:
                 found.append(f"distractor {wrong!r} is confusable with {value!r}")
             if grounding == "entity" and _related(wrong, value):
                 found.append(f"distractor {wrong!r} is related to {value!r}")
-        if item["form"] != "yes_no" and re.search(
+        if item["form"] == "yes_no":
+            stated = {value} | {d["option"] for d in item["distractor_sources"]}
+            not_stated = load_table("item_rules")["yes_no_not_stated"].get(item["aspect"], [])
+            if stated & set(not_stated):
+                found.append(f"a yes/no question states {sorted(stated & set(not_stated))}")
+        # A statement (a conversation's claim, read as an item) says its value outright.
+        if item["form"] not in ("yes_no", "statement") and re.search(
             rf"\b{re.escape(item['answer'] if item['form'] == 'mcq' else value)}\b",
             item["question"],
             re.IGNORECASE,

@@ -7,7 +7,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.facts.model import Distractor, Fact, pick_distractors
@@ -15,6 +15,7 @@ from pipeline.facts.slots import capitalised, family_option_text, fill_value
 from pipeline.hashing import hash_prefix, stable_hash64
 from pipeline.manifest import SCHEMA_VERSION
 from pipeline.registry import Family, Registry, registry
+from pipeline.tables import load_table
 
 MCQ_OPTIONS = 4
 # The scene's fields every item repeats, in the item's key order.
@@ -56,6 +57,8 @@ class Renderer:
         self.circular = circular
         self.skipped = skipped
         self.registry: Registry = registry()  # once per scene: the tables do not change
+        # aspect -> values no yes/no question states, true or false (item_rules.toml)
+        self.not_stated: dict[str, list[str]] = load_table("item_rules")["yes_no_not_stated"]
         self.scene_fields = {name: scene[name] for name in SCENE_FIELDS}
         # The same hashes as item_id and seeded_rng, the scene's part hashed once.
         self._id_hash = hash_prefix(scene["scene_id"])
@@ -179,6 +182,13 @@ class Renderer:
         fact = p.fact
         if p.family.generator == "existence":  # POPE: each fact is one statement, true or false
             return [self._yes_no_item(p, fact.slots["name"], fact.value, None, "")]
+        not_stated = self.not_stated.get(p.family.aspect, ())
+        if fact.value in not_stated:
+            self.skipped[f"{p.family.aspect}:negative_question"] += 1
+            return []
+        if not_stated:  # nor is such a value the false one ("Are there no cups?": no)
+            kept = [d for d in fact.distractors if d.option not in not_stated]
+            fact = replace(fact, distractors=kept, pools=None)
         # The false value's draw and the "no" statement share one seed: hash it once.
         no_seed = self.seed_of(fact, "yes_no", "no")
         false = pick_distractors(fact, random.Random(no_seed), 1)
