@@ -3,10 +3,9 @@
 
 tests/golden/real_sample_items.json holds one short digest per published record (scenes,
 MSG-MCQ, MSG-Conv) of a default build of the real sample, written by the code at 7f0b4bd,
-before the issue 21 changes, and rewritten once since, for rules 1.1.0 (no question about a
-box over several objects, no yes/no question stating a count of zero; docs/mcq.md). A
-documented change that alters ids, order or labels (say, a new stable hash) rewrites it,
-and says so in docs/performance.md:
+before the issue 21 changes, and rewritten once since, for the label changes of rules 1.1.0
+(docs/mcq.md, docs/performance.md). A documented change that alters ids, order or labels
+(say, a new stable hash) rewrites it, and says so in docs/performance.md:
 
     MSG_SAMPLE_DATA=../shared/data .venv/bin/python tests/test_golden_items.py --write
 """

@@ -287,3 +287,25 @@ def test_no_yes_no_question_states_a_count_of_zero():
                 offered |= set(i["options"])
     assert yes_no and "0" in offered  # zero is a count the other forms ask and offer
     assert "0" not in stated
+
+
+def test_times_weather_views_and_colours_are_not_referents():
+    """ "What is the object in the region ...?" never answers or offers "daytime",
+    "weather" or "green": no region shows one, and a text-only model rules them out."""
+    from pipeline.facts.referents import can_refer
+    from pipeline.normalize import Vocabulary
+
+    for name in ("daytime", "weather", "view", "green", "white"):
+        assert not can_refer(name), name
+    for name in ("orange", "cup", "stop sign", "sign"):
+        assert can_refer(name), name
+    assert Vocabulary.load().object_name("mean") == "man"  # a VG typo
+    s = scene(
+        [
+            obj("vg/obj/1", "weather", (100, 100, 300, 300)),
+            obj("vg/obj/2", "cup", (500, 500, 200, 200)),
+        ]
+    )
+    found, _ = facts("entity_region", s)
+    assert [f.value for f in found] == ["cup"]
+    assert not {d.option for f in found for d in f.distractors} & {"weather", "daytime"}
