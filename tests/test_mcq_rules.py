@@ -309,3 +309,16 @@ def test_times_weather_views_and_colours_are_not_referents():
     found, _ = facts("entity_region", s)
     assert [f.value for f in found] == ["cup"]
     assert not {d.option for f in found for d in f.distractors} & {"weather", "daytime"}
+
+
+def test_a_region_two_unrelated_names_fill_is_not_asked():
+    """ "What is the object in the region ...?" has no single answer when a "monitor" and
+    a "computer" box cover the same region."""
+    monitor = obj("vg/obj/1", "monitor", (100, 100, 300, 200))
+    cup = obj("vg/obj/3", "cup", (600, 600, 150, 150))
+    found, _ = facts("entity_region", scene([monitor, cup]))
+    assert {f.value for f in found} == {"monitor", "cup"}
+    computer = obj("vg/obj/2", "computer", (110, 105, 290, 200))
+    found, skipped = facts("entity_region", scene([monitor, computer, cup]))
+    assert {f.value for f in found} == {"cup"}
+    assert skipped["entity_region:region_shows_two_objects"] == 2

@@ -26,6 +26,9 @@ from pipeline.normalize.countability import names_a_group
 from pipeline.registry import direction_of_phrase, registry
 from pipeline.tables import load_table
 
+# Two boxes overlapping this much show the same thing (the scene builder's duplicate IoU).
+SAME_REGION_IOU = 0.7
+
 
 def _related(a: str, b: str) -> bool:
     return a == b or names_related(a, b)
@@ -289,7 +292,26 @@ class Oracle:
                 return found + ["referent named without a region but its name is not unique"]
         if grounding == "geometry":
             found += self._spatial_clarity(item)
+        if grounding == "entity" and item["referent_bbox"] is not None:
+            found += self._region_shows_another(item)
         return found
+
+    def _region_shows_another(self, item: dict[str, Any]) -> list[str]:
+        """A region item's box is not also, as much as a duplicate, the box of an object of
+        an unrelated name ("cement" and "bridge"): the region would show both. Boxes are
+        compared within one source (VG boxes are in VG's own pixel scale here)."""
+        ids = item["referent_object_ids"]
+        own = [self.index.objects[o].box for o in ids]
+        source = ids[0].split("/", 1)[0]
+        others = sorted(
+            self.index.objects[o].name
+            for o in self.index.image_objects[item["scene_id"]]
+            if o not in ids
+            and o.startswith(source)
+            and not _related(self.index.objects[o].name, item["answer_value"])
+            and any(_iou(self.index.objects[o].box, b) >= SAME_REGION_IOU for b in own)
+        )
+        return [f"the region also shows {others}"] if others else []
 
     def _own_ids(self, item: dict[str, Any]) -> list[str]:
         name = item["referent_name"]

@@ -29,6 +29,7 @@ from pipeline.normalize import are_confusable, attribute_values, lexicon
 from pipeline.normalize.attributes import surface_index
 from pipeline.normalize.countability import COUNT, countability
 from pipeline.registry import Family, registry
+from pipeline.scenes import DUPLICATE_IOU, iou
 from pipeline.tables import load_table
 
 
@@ -105,15 +106,27 @@ def entity_present_facts(ctx: FactContext, family: Family) -> list[Fact]:
 REGION_FACTS_PER_SCENE = 4
 
 
+def overlaps(a: Referent, b: Referent) -> bool:
+    """Some box of one covers some box of the other as much as a duplicate would."""
+    return any(iou(m["bbox"], n["bbox"]) >= DUPLICATE_IOU for m in a.members for n in b.members)
+
+
 def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
     scene = ctx.scene
     max_span = _clarity()["max_span"]  # the tables, read once per scene, not per referent
     eligible = []
-    for g in askable(ctx.groups):
+    groups = ctx.groups
+    for g in askable(groups):
         if g.main["bbox"][2] * g.main["bbox"][3] < ctx.min_count_area:
             continue
         if not ctx.visible(g.main):
             ctx.skip(family.name, "too_small_to_see")
+            continue
+        # Another object of an unrelated name fills the same region ("cement" and "bridge"):
+        # the region shows both, so a single answer would be disputed. (Boxes of related
+        # names overlapping this much are already one referent.)
+        if any(h is not g and overlaps(h, g) for h in groups):
+            ctx.skip(family.name, "region_shows_two_objects")
             continue
         # A region over most of the image holds unannotated things (VG is not
         # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
