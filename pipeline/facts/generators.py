@@ -122,12 +122,6 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
         if not ctx.visible(g.main):
             ctx.skip(family.name, "too_small_to_see")
             continue
-        # Another object of an unrelated name fills the same region ("cement" and "bridge"):
-        # the region shows both, so a single answer would be disputed. (Boxes of related
-        # names overlapping this much are already one referent.)
-        if any(h is not g and overlaps(h, g) for h in groups):
-            ctx.skip(family.name, "region_shows_two_objects")
-            continue
         # A region over most of the image holds unannotated things (VG is not
         # exhaustive): "Can a desk be seen in the region [0, 0, 1, 1]?" has no sure "no".
         if spans_image(g.main["bbox"], scene["width"], scene["height"], max_span):
@@ -136,7 +130,17 @@ def entity_region_facts(ctx: FactContext, family: Family) -> list[Fact]:
         eligible.append(g)
     eligible.sort(key=lambda g: stable_hash64(ctx.seed, scene["scene_id"], g.main["object_id"]))
     facts = []
-    for g in eligible[:REGION_FACTS_PER_SCENE]:
+    for g in eligible:
+        if len(facts) == REGION_FACTS_PER_SCENE:
+            break
+        # Another object of an unrelated name fills the same region ("cement" and "bridge"):
+        # the region shows both, so a single answer would be disputed. (Boxes of related
+        # names overlapping this much are already one referent.) Checked in the draw's
+        # order, only until the scene has its region facts: every referent's boxes against
+        # every other's would cost more than the rest of the family.
+        if any(h is not g and overlaps(h, g) for h in groups):
+            ctx.skip(family.name, "region_shows_two_objects")
+            continue
         box = normalized_box(g.main["bbox"], scene["width"], scene["height"])
         # Absent names are related to no object here, this one included: no further filter.
         cands = list(ctx.absent_region_names)
