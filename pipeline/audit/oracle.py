@@ -255,10 +255,10 @@ class Oracle:
             if grounding == "entity" and _related(wrong, value):
                 found.append(f"distractor {wrong!r} is related to {value!r}")
         if item["form"] == "yes_no":
-            stated = {value} | {d["option"] for d in item["distractor_sources"]}
             not_stated = load_table("item_rules")["yes_no_not_stated"].get(item["aspect"], [])
-            if stated & set(not_stated):
-                found.append(f"a yes/no question states {sorted(stated & set(not_stated))}")
+            stated = {value, *(d["option"] for d in item["distractor_sources"])}
+            if stated_anyway := sorted(stated.intersection(not_stated)):
+                found.append(f"a yes/no question states {stated_anyway}")
         # A statement (a conversation's claim, read as an item) says its value outright.
         if item["form"] not in ("yes_no", "statement") and re.search(
             rf"\b{re.escape(item['answer'] if item['form'] == 'mcq' else value)}\b",
@@ -303,15 +303,18 @@ class Oracle:
         ids = item["referent_object_ids"]
         own = [self.index.objects[o].box for o in ids]
         source = ids[0].split("/", 1)[0]
-        others = sorted(
-            self.index.objects[o].name
+        others = [
+            self.index.objects[o]
             for o in self.index.image_objects[item["scene_id"]]
-            if o not in ids
-            and o.startswith(source)
-            and not _related(self.index.objects[o].name, item["answer_value"])
-            and any(_iou(self.index.objects[o].box, b) >= SAME_REGION_IOU for b in own)
+            if o not in ids and o.startswith(source)
+        ]
+        shown = sorted(
+            obj.name
+            for obj in others
+            if not _related(obj.name, item["answer_value"])
+            and any(_iou(obj.box, b) >= SAME_REGION_IOU for b in own)
         )
-        return [f"the region also shows {others}"] if others else []
+        return [f"the region also shows {shown}"] if shown else []
 
     def _own_ids(self, item: dict[str, Any]) -> list[str]:
         name = item["referent_name"]
@@ -389,7 +392,7 @@ class Oracle:
             obj = self.index.objects[oid]
             if oid in ids or not _related(obj.name, item["referent_name"]):
                 continue
-            if any(_iou(obj.box, r.box) >= 0.7 for r in ref):
+            if any(_iou(obj.box, r.box) >= SAME_REGION_IOU for r in ref):
                 continue  # a near-duplicate box of the referent
             out.append(oid)
         return out
